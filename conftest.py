@@ -1,0 +1,3 @@
+"""Wires the conformance pytest plugin for everything run from this checkout."""
+
+pytest_plugins = ["conformance.plugin"]

@@ -1,0 +1,188 @@
+"""``conformance``: run the suites, serve the mock, import the contracts.
+
+Exit codes: 0 the target conforms; 1 it does not; 2 a usage error, bad input
+or an unreachable target (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from conformance import __version__
+from conformance.errors import SettingsError
+
+if TYPE_CHECKING:
+    from conformance.contracts.model import Contract
+
+__all__ = ["main"]
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="conformance", description="Conformance suite for Stripe's Account Sessions API.")
+    parser.add_argument("--version", action="version", version=f"conformance {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run the conformance suites against a target",
+                         description="Run the suites. Arguments not listed here go to pytest.")
+    run.add_argument("--base-url", help="the server to test (default: the embedded mock)")
+    run.add_argument("--api-key", help="API key (default: $STRIPE_API_KEY, else a test key for the mock)")
+    run.add_argument("--api-version", help="send this Stripe-Version header")
+    run.add_argument("--report-dir", default="reports", help="where reports go (default: reports)")
+    run.add_argument("--rate", type=float, help="requests per second at most (default: 20 off loopback)")
+    run.add_argument("--allow-livemode", action="store_true",
+                     help="accept a live-mode key: the suite creates and deletes accounts")
+    run.add_argument("--contracts", help="contracts directory (default: the project's)")
+    run.add_argument("-m", dest="markexpr", help='only these categories, e.g. -m "shape or validation"')
+
+    serve = sub.add_parser("serve", help="serve the embedded reference mock")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=12111)
+    serve.add_argument("--rate-limit", type=float, help="answer 429 over this many requests per second")
+    serve.add_argument("--contracts", help="contracts directory (default: the project's)")
+
+    contracts = sub.add_parser("contracts", help="import and check the contracts")
+    csub = contracts.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    imp = csub.add_parser("import", help="import API reference pages into contracts/")
+    imp.add_argument("documents", nargs="+", type=Path, metavar="DOC.md")
+    imp.add_argument("--out", type=Path, help="output directory (default: the project's contracts/)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args, rest = _parser().parse_known_args(args_list)
+        if args.command != "run" and rest:
+            raise UsageError(f"unrecognized arguments: {' '.join(rest)}")
+        if args.command == "run":
+            return _run(args, rest)
+        if args.command == "serve":
+            return _serve(args)
+        return _contracts(args)
+    except (UsageError, SettingsError) as exc:
+        print(f"conformance: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("conformance: interrupted", file=sys.stderr)
+        return USAGE_ERROR
+
+
+def _contract(option: str | None) -> Contract:
+    from conformance.contracts.model import load_contract
+    from conformance.paths import contracts_dir
+
+    directory = Path(option).resolve() if option else contracts_dir()
+    try:
+        return load_contract(directory)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot load contracts from {directory}: {exc}") from exc
+
+
+def _preflight(base_url: str) -> None:
+    """One request to see that something answers HTTP there."""
+    import httpx
+
+    try:
+        httpx.post(base_url.rstrip("/") + "/v1/account_sessions", timeout=10)
+    except httpx.InvalidURL as exc:
+        raise UsageError(f"invalid --base-url {base_url!r}: {exc}") from exc
+    except httpx.TransportError as exc:
+        raise UsageError(f"target {base_url} is unreachable: {type(exc).__name__}: {exc}") from exc
+
+
+def _run(args: argparse.Namespace, rest: list[str]) -> int:
+    import pytest
+
+    from conformance.paths import suites_dir
+    from conformance.target import Settings
+
+    contract = _contract(args.contracts)
+    settings = Settings(args.base_url, args.api_key, args.api_version, args.rate, args.allow_livemode)
+    settings.check(contract)
+    if args.base_url:
+        _preflight(args.base_url)
+    if args.api_key:  # by environment, not argv: xdist workers inherit it, `ps` does not show it
+        os.environ["STRIPE_API_KEY"] = args.api_key
+    pytest_args = [str(suites_dir()), "-p", "conformance.plugin", "--report-dir", args.report_dir,
+                   "--contracts", str(contract.directory)]
+    if args.base_url:
+        pytest_args += ["--target-url", args.base_url]
+    for flag, value in (("--api-version", args.api_version), ("--rate", args.rate)):
+        if value is not None:
+            pytest_args += [flag, str(value)]
+    if args.allow_livemode:
+        pytest_args.append("--allow-livemode")
+    if args.markexpr:
+        pytest_args += ["-m", args.markexpr]
+    held = io.StringIO()  # pytest's usage errors come as several lines: keep one
+    with contextlib.redirect_stderr(held):
+        code = int(pytest.main([*pytest_args, *rest]))
+    errors = held.getvalue()
+    if code == 4:
+        lines = [ln for ln in errors.splitlines() if "error:" in ln.lower()] or ["error: bad arguments"]
+        raise UsageError(re.split("error:", lines[-1], maxsplit=1, flags=re.I)[-1].strip())
+    sys.stderr.write(errors)
+    if code in (0, 1):
+        return code
+    if code == 5:
+        raise UsageError("no checks selected (see -m and -k)")
+    return USAGE_ERROR
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from conformance.mock import create_app, serve
+
+    app = create_app(_contract(args.contracts), rate_limit=args.rate_limit)
+    print(f"conformance mock: serving http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+    try:
+        serve(app, args.host, args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    return 0
+
+
+def _contracts(args: argparse.Namespace) -> int:
+    from conformance.contracts.importer import import_documents
+    from conformance.contracts.store import write_contracts
+    from conformance.paths import contracts_dir
+
+    for doc in args.documents:
+        if not doc.is_file():
+            raise UsageError(f"no such document: {doc}")
+    result = import_documents(args.documents)
+    out = args.out or contracts_dir()
+    write_contracts(result, out)
+    features = sum(len(c["features"]) for c in result.components.values())
+    graded = [d["grade"] for d in result.defaults.values()]
+    print(
+        f"imported {len(args.documents)} document(s) into {out}: {len(result.components)} components,"
+        f" {features} features, {len(graded)} default rules ({graded.count('doc')} doc,"
+        f" {graded.count('example-only')} example-only), {len(result.constraints)} constraints,"
+        f" {len(result.inconsistencies)} inconsistencies, {len(result.unparsed)} unparsed statements"
+    )
+    for item in result.unparsed:
+        print(f"  not understood ({item['source']}, {item['path']}): {item['statement']}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""Compare an actual answer with the oracle's: a fast equality first, deepdiff to explain.
+
+Every difference becomes a :class:`Finding` with a severity:
+
+- ``failure``: a missing component or feature, a wrong JSON type, a value that
+  breaks a doc or convention rule, a wrong status, error type or param;
+- ``note``: a value that differs from an example-only value, or from a rule
+  marked free (the wording of ``error.code``);
+- ``warning``: something the contract does not know (a new component, feature
+  or field): additive drift. The API grows; a tolerant reader accepts it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.oracle import ExpectedError, ExpectedSession, Rule
+
+__all__ = ["Finding", "Outcome", "compare_error", "compare_session", "json_type"]
+
+FAILURE, WARNING, NOTE = "failure", "warning", "note"
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    if value is _ABSENT:
+        return "(absent)"
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    kind: str  # status | missing | type | value | extra | shape
+    path: str
+    rule: Rule
+    expected: Any = _ABSENT
+    actual: Any = _ABSENT
+
+    def line(self) -> str:
+        return (
+            f"{self.path}: expected {_show(self.expected)}, received {_show(self.actual)}"
+            f" -- {self.rule.says} ({self.rule.cite()})"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity, "kind": self.kind, "path": self.path,
+            "rule": self.rule.id, "grade": self.rule.grade, "sources": list(self.rule.sources),
+            "says": self.rule.says,
+            "expected": None if self.expected is _ABSENT else self.expected,
+            "actual": None if self.actual is _ABSENT else self.actual,
+        }
+
+
+@dataclass
+class Outcome:
+    findings: list[Finding] = field(default_factory=list)
+    explanation: str = ""
+
+    def add(self, severity: str, kind: str, path: str, rule: Rule, expected: Any = _ABSENT,
+            actual: Any = _ABSENT) -> None:
+        self.findings.append(Finding(severity, kind, path, rule, expected, actual))
+
+    def of(self, severity: str) -> list[Finding]:
+        return [f for f in self.findings if f.severity == severity]
+
+    @property
+    def failures(self) -> list[Finding]:
+        return self.of(FAILURE)
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return self.of(WARNING)
+
+    @property
+    def notes(self) -> list[Finding]:
+        return self.of(NOTE)
+
+    def extend(self, other: Outcome) -> None:
+        self.findings.extend(other.findings)
+        if other.explanation:
+            self.explanation = "\n".join(filter(None, (self.explanation, other.explanation)))
+
+
+def _canonical(value: Any) -> str:
+    # json keeps true apart from 1, which Python's == does not
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _error_summary(body: Any) -> Any:
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return {k: body["error"].get(k) for k in ("type", "param", "code")}
+    return body
+
+
+def compare_session(
+    status: int,
+    body: Any,
+    expected: ExpectedSession,
+    rules: dict[str, Rule],
+    *,
+    sent_at: float,
+    focus: Iterable[str] | None = None,
+    fields: bool = True,
+    values: bool = True,
+    max_ahead: int = 86400,
+    skew: int = 120,
+) -> Outcome:
+    """Judge a session answer. ``focus`` limits the component comparison to some
+    components; ``fields=False`` skips the top-level fields (checked elsewhere);
+    ``values=False`` compares shape only: presence and JSON types."""
+    out = Outcome()
+    if status != 200:
+        out.add(FAILURE, "status", "status", rules["session.created"], 200,
+                {"status": status, "body": _error_summary(body)})
+        return out
+    if not isinstance(body, dict):
+        out.add(FAILURE, "shape", "body", rules["session.created"], "a JSON object", json_type(body))
+        return out
+    if fields:
+        _compare_fields(out, body, expected, rules, sent_at, max_ahead, skew)
+    actual_components = body.get("components", _ABSENT)
+    if not isinstance(actual_components, dict):
+        out.add(FAILURE, "missing" if actual_components is _ABSENT else "type", "components",
+                rules["session.components"], "object",
+                actual_components if actual_components is _ABSENT else json_type(actual_components))
+        return out
+    names = list(expected.components) if focus is None else list(focus)
+    want = {n: expected.components[n] for n in names}
+    have = {n: actual_components[n] for n in names if n in actual_components}
+    if focus is None:
+        have.update({n: v for n, v in actual_components.items() if n not in want})
+    want, have = _drop_unknown(out, want, have, expected)
+    if not values:
+        want, have = _skeleton(want), _skeleton(have)
+    if _canonical(want) == _canonical(have):
+        return out
+    _classify(out, want, have, expected, rules["drift.additive"])
+    return out
+
+
+def _compare_fields(out: Outcome, body: dict[str, Any], expected: ExpectedSession,
+                    rules: dict[str, Rule], sent_at: float, max_ahead: int, skew: int) -> None:
+    checks: list[tuple[str, Any, str]] = [
+        ("object", "account_session", "session.object"),
+        ("account", expected.account, "session.account"),
+        ("livemode", expected.livemode, "session.livemode"),
+    ]
+    for name, want, rule_id in checks:
+        got = body.get(name, _ABSENT)
+        if got is _ABSENT:
+            out.add(FAILURE, "missing", name, rules["session.fields"], want)
+        elif json_type(got) != json_type(want):
+            out.add(FAILURE, "type", name, rules["session.fields"], json_type(want), json_type(got))
+        elif got != want:
+            out.add(FAILURE, "value", name, rules[rule_id], want, got)
+    secret = body.get("client_secret", _ABSENT)
+    if secret is _ABSENT:
+        out.add(FAILURE, "missing", "client_secret", rules["session.fields"], "a string")
+    elif not isinstance(secret, str) or not secret:
+        out.add(FAILURE, "type" if not isinstance(secret, str) else "value", "client_secret",
+                rules["session.client_secret"], "a non-empty string", json_type(secret))
+    expires = body.get("expires_at", _ABSENT)
+    if expires is _ABSENT:
+        out.add(FAILURE, "missing", "expires_at", rules["session.fields"], "an integer")
+    elif json_type(expires) != "integer":
+        out.add(FAILURE, "type", "expires_at", rules["session.fields"], "integer", json_type(expires))
+    elif not sent_at - skew < expires <= sent_at + max_ahead + skew:
+        window = f"between {int(sent_at)} and {int(sent_at) + max_ahead}"
+        out.add(FAILURE, "value", "expires_at", rules["session.expires_at"], window, expires)
+    known = {"object", "account", "livemode", "client_secret", "expires_at", "components"}
+    for name in body:
+        if name not in known:
+            out.add(WARNING, "extra", name, rules["drift.additive"], actual=body[name])
+
+
+def _skeleton(value: Any) -> Any:
+    """Leaves replaced by their JSON type names: what a shape comparison sees."""
+    if isinstance(value, dict):
+        return {k: _skeleton(v) for k, v in value.items()}
+    return json_type(value)
+
+
+def _drop_unknown(out: Outcome, want: dict[str, Any], have: dict[str, Any],
+                  expected: ExpectedSession) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Values the oracle cannot know (None) are checked for presence and type only."""
+    unknown = [(c, f) for c, v in want.items() for f, x in v["features"].items() if x is None]
+    if not unknown:
+        return want, have
+    want, have = copy.deepcopy(want), copy.deepcopy(have)
+    for comp, feat in unknown:
+        del want[comp]["features"][feat]
+        features = (have.get(comp) or {}).get("features")
+        if isinstance(features, dict) and feat in features:
+            value = features.pop(feat)
+            if not isinstance(value, bool):
+                out.add(FAILURE, "type", f"components.{comp}.features.{feat}",
+                        expected.rule_at((comp, "features", feat)), "boolean", json_type(value))
+        else:
+            want[comp]["features"][feat] = "(a boolean)"
+    return want, have
+
+
+def _classify(out: Outcome, want: dict[str, Any], have: dict[str, Any],
+              expected: ExpectedSession, drift: Rule) -> None:
+    from deepdiff import DeepDiff  # only on a mismatch
+
+    diff = DeepDiff(want, have, view="tree")
+    out.explanation = diff.pretty()
+    for change, items in diff.items():
+        for item in items:
+            path = tuple(str(p) for p in item.path(output_format="list"))
+            dotted = ".".join(("components", *path))
+            rule = expected.rule_at(path)
+            if change == "dictionary_item_added":
+                out.add(WARNING, "extra", dotted, drift, actual=item.t2)
+            elif change == "dictionary_item_removed":
+                out.add(_missing_severity(path, expected), "missing", dotted, rule, item.t1)
+            elif change == "type_changes":
+                out.add(FAILURE, "type", dotted, rule, item.t1, item.t2)
+            else:
+                out.add(FAILURE if rule.binding else NOTE, "value", dotted, rule, item.t1, item.t2)
+
+
+def _missing_severity(path: tuple[str, ...], expected: ExpectedSession) -> str:
+    """A missing example-only, response-only feature is a note; all else fails."""
+    if len(path) == 3 and path[1] == "features":
+        rule = expected.rules.get(path)
+        if rule is not None and not rule.binding:
+            return NOTE
+    return FAILURE
+
+
+def compare_error(status: int, body: Any, expected: ExpectedError, rules: dict[str, Rule]) -> Outcome:
+    out = Outcome()
+    if status != expected.status:
+        actual: Any = {"status": status, "body": _error_summary(body)}
+        out.add(FAILURE, "status", "status", expected.rule, expected.status, actual)
+        return out
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        out.add(FAILURE, "shape", "error", rules["error.shape"], "an error object", json_type(body))
+        return out
+    if error.get("type") != expected.type:
+        out.add(FAILURE, "value", "error.type", expected.rule, expected.type, error.get("type", _ABSENT))
+    if expected.param is not None and error.get("param") != expected.param:
+        out.add(FAILURE, "value", "error.param", expected.rule, expected.param, error.get("param", _ABSENT))
+    message = error.get("message")
+    if not isinstance(message, str) or not message:
+        out.add(FAILURE, "missing", "error.message", rules["error.shape"], "a message",
+                error.get("message", _ABSENT))
+    if expected.code is not None and error.get("code") != expected.code:
+        out.add(NOTE, "value", "error.code", rules["error.code"], expected.code, error.get("code", _ABSENT))
+    return out

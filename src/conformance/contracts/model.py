@@ -1,0 +1,197 @@
+"""The contract as the rest of the toolkit sees it, loaded from ``contracts/``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.contracts.rules import evaluate_features
+
+__all__ = [
+    "GENERATED_FILES",
+    "Component",
+    "Constraint",
+    "Contract",
+    "DefaultRule",
+    "Feature",
+    "load_contract",
+]
+
+GENERATED_FILES = (
+    "provenance.json",
+    "fields.json",
+    "components.json",
+    "defaults.json",
+    "constraints.json",
+    "inconsistencies.json",
+    "unparsed.json",
+    "openapi.yaml",
+)
+
+
+@dataclass(frozen=True)
+class DefaultRule:
+    key: str  # "component.feature"
+    rule: dict[str, Any]
+    grade: str  # doc | example-only
+    sources: tuple[str, ...]
+    interpreted: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        rule = self.rule
+        if rule["kind"] == "constant":
+            return f"defaults to {str(rule['value']).lower()}"
+        if rule["kind"] in ("opposite", "same"):
+            return f"defaults to the {rule['kind']} of {rule['of']}"
+        cond = " and ".join(f"{k} is {v}" for k, v in rule["when"].items())
+        return f"defaults to {str(rule['then']).lower()} when {cond}, else {str(rule['else']).lower()}"
+
+
+@dataclass(frozen=True)
+class Feature:
+    component: str
+    name: str
+    request: bool  # a documented parameter
+    response: bool  # shown in a response
+    sources: tuple[str, ...]
+    default: DefaultRule | None
+
+    @property
+    def path(self) -> str:
+        return f"components[{self.component}][features][{self.name}]"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    sources: tuple[str, ...]
+    enabled_required: bool
+    features: dict[str, Feature]
+
+    @property
+    def request_features(self) -> list[str]:
+        return [f for f, info in self.features.items() if info.request]
+
+    @property
+    def rules(self) -> dict[str, dict[str, Any]]:
+        return {f: info.default.rule for f, info in self.features.items() if info.default}
+
+
+@dataclass(frozen=True)
+class Constraint:
+    id: str
+    component: str
+    feature: str
+    value: bool
+    requires: dict[str, str]
+    grade: str
+    sources: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return f"components[{self.component}][features][{self.feature}]"
+
+    def describe(self) -> str:
+        cond = " and ".join(f"{k} is {v}" for k, v in self.requires.items())
+        return f"{self.feature} may be {str(self.value).lower()} only when {cond}"
+
+
+@dataclass(frozen=True)
+class Contract:
+    directory: Path
+    provenance: dict[str, Any]
+    fields: dict[str, dict[str, Any]]
+    components: dict[str, Component]
+    constraints: tuple[Constraint, ...]
+    examples: dict[str, dict[str, Any]]
+    inconsistencies: tuple[dict[str, Any], ...]
+    unparsed: tuple[dict[str, Any], ...]
+    conventions: dict[str, Any]
+
+    @property
+    def component_names(self) -> list[str]:
+        return list(self.components)
+
+    def feature(self, component: str, name: str) -> Feature | None:
+        comp = self.components.get(component)
+        return comp.features.get(name) if comp else None
+
+    def constraints_for(self, component: str) -> list[Constraint]:
+        return [c for c in self.constraints if c.component == component]
+
+    def effective_features(
+        self, component: str, given: dict[str, bool], account: dict[str, str] | None
+    ) -> dict[str, bool | None]:
+        comp = self.components[component]
+        values = evaluate_features(comp.rules, given, account)
+        return {f: values.get(f) for f in comp.features if comp.features[f].response}
+
+    @property
+    def archetypes(self) -> dict[str, dict[str, Any]]:
+        return dict(self.conventions["archetypes"])
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _build_components(raw: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Component]:
+    components: dict[str, Component] = {}
+    for name in sorted(raw):
+        info = raw[name]
+        features = {}
+        for fname in sorted(info["features"]):
+            finfo = info["features"][fname]
+            d = defaults.get(f"{name}.{fname}")
+            rule = (
+                DefaultRule(
+                    f"{name}.{fname}", d["rule"], d["grade"], tuple(d["sources"]),
+                    dict(d.get("interpreted", {})),
+                )
+                if d
+                else None
+            )
+            features[fname] = Feature(
+                name, fname, finfo["request"], finfo["response"], tuple(finfo["sources"]), rule
+            )
+        components[name] = Component(
+            name, tuple(info["sources"]), bool(info["enabled"]["required"]), features
+        )
+    return components
+
+
+@cache
+def load_contract(directory: Path) -> Contract:
+    """Load (and cache) the contract in ``directory``."""
+    directory = Path(directory)
+    if not (directory / "components.json").is_file():
+        raise FileNotFoundError(f"no contracts in {directory} (components.json is missing)")
+    defaults = _read_json(directory / "defaults.json")
+    examples = {
+        p.name.removesuffix(".json"): _read_json(p)
+        for p in sorted((directory / "examples").glob("*.json"))
+    }
+    conventions_file = directory / "conventions.yaml"
+    conventions = yaml.safe_load(conventions_file.read_text()) if conventions_file.exists() else {}
+    return Contract(
+        directory=directory,
+        provenance=_read_json(directory / "provenance.json"),
+        fields=_read_json(directory / "fields.json"),
+        components=_build_components(_read_json(directory / "components.json"), defaults),
+        constraints=tuple(
+            Constraint(
+                c["id"], c["component"], c["feature"], c["value"], dict(c["requires"]),
+                c["grade"], tuple(c["sources"]),
+            )
+            for c in _read_json(directory / "constraints.json")
+        ),
+        examples=examples,
+        inconsistencies=tuple(_read_json(directory / "inconsistencies.json")),
+        unparsed=tuple(_read_json(directory / "unparsed.json")),
+        conventions=conventions or {},
+    )

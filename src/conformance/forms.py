@@ -1,0 +1,144 @@
+"""Stripe's bracket form encoding, both directions.
+
+``account=acct_1&components[payments][enabled]=true`` is the wire form of
+``{"account": "acct_1", "components": {"payments": {"enabled": True}}}``.
+Encoding turns Python booleans into ``true``/``false``; decoding keeps every
+leaf a string, exactly as it travelled, so that validation sees the wire.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote, unquote_plus
+
+__all__ = ["FormError", "bracket_path", "decode_form", "encode_form", "form_pairs"]
+
+MAX_DEPTH = 6
+MAX_PAIRS = 2000
+
+_KEY = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
+_SUBKEY = re.compile(r"\[([^\[\]]*)\]")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+class FormError(ValueError):
+    """The body is not a well-formed bracket form; ``param`` names where, if known."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+def bracket_path(parts: tuple[str, ...] | list[str]) -> str:
+    """``("components", "payments", "enabled")`` -> ``components[payments][enabled]``."""
+    head, *rest = parts
+    return head + "".join(f"[{p}]" for p in rest)
+
+
+def _scalar(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def form_pairs(params: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """Flatten nested params into ``(bracket key, string value)`` pairs, in order."""
+    for key, value in params.items():
+        path = (*prefix, str(key))
+        if isinstance(value, Mapping):
+            yield from form_pairs(value, path)
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    yield from form_pairs(item, (*path, str(index)))
+                else:
+                    yield bracket_path((*path, str(index))), _scalar(item)
+        else:
+            yield bracket_path(path), _scalar(value)
+
+
+def encode_form(params: Mapping[str, Any]) -> str:
+    """Encode with literal brackets (readable in curl lines and cassettes)."""
+    return "&".join(
+        f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in form_pairs(params)
+    )
+
+
+def _unescape(text: str, where: str) -> str:
+    if _BAD_ESCAPE.search(text):
+        raise FormError(f"Invalid percent-encoding in {where}.")
+    try:
+        return unquote_plus(text, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise FormError(f"Invalid UTF-8 in {where}.") from exc
+
+
+def _split_key(key: str) -> list[str]:
+    match = _KEY.fullmatch(key)
+    if match is None:
+        raise FormError(f"Invalid parameter name: {key!r}.", param=key or None)
+    parts = [match.group(1), *_SUBKEY.findall(match.group(2))]
+    if len(parts) > MAX_DEPTH:
+        raise FormError(f"Parameter nested too deeply: {key}.", param=key)
+    return parts
+
+
+def decode_form(body: bytes | str) -> dict[str, Any]:
+    """Decode a bracket form body into nested dicts (``k[]`` appends to a list).
+
+    Raises :class:`FormError` for anything a server must answer with a 400:
+    bad escapes, invalid UTF-8, malformed or too-deep names, a name given twice,
+    a name used both as a value and as an object.
+    """
+    if isinstance(body, bytes):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormError("The request body is not valid UTF-8.") from exc
+    else:
+        text = body
+    result: dict[str, Any] = {}
+    pieces = [p for p in text.split("&") if p]
+    if len(pieces) > MAX_PAIRS:
+        raise FormError(f"Too many parameters (more than {MAX_PAIRS}).")
+    for piece in pieces:
+        raw_key, sep, raw_value = piece.partition("=")
+        key = _unescape(raw_key, "a parameter name")
+        if not sep:
+            raise FormError(f"Parameter {key!r} has no value.", param=key or None)
+        value = _unescape(raw_value, f"the value of {key}")
+        _insert(result, _split_key(key), value)
+    return result
+
+
+def _insert(root: dict[str, Any], parts: list[str], value: str) -> None:
+    node: Any = root
+    for depth, part in enumerate(parts[:-1]):
+        following = parts[depth + 1]
+        here = bracket_path(parts[: depth + 1])
+        if isinstance(node, list):
+            raise FormError(f"Invalid array parameter: {here}.", param=here)
+        child = node.get(part)
+        if child is None:
+            child = [] if following == "" else {}
+            node[part] = child
+        elif isinstance(child, str) or (isinstance(child, list) != (following == "")):
+            raise FormError(f"Conflicting values for {here}.", param=here)
+        node = child
+    last = parts[-1]
+    full = bracket_path(parts)
+    if isinstance(node, list):
+        node.append(value)
+    elif last == "":
+        raise FormError(f"Invalid parameter name: {full}.", param=full)
+    elif last in node:
+        raise FormError(f"Parameter {full} was given more than once.", param=full)
+    else:
+        node[last] = value

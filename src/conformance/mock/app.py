@@ -1,0 +1,198 @@
+"""The embedded reference mock as an ASGI app (Starlette).
+
+The plumbing Stripe's wire protocol asks of every endpoint: authentication,
+form decoding with limits, idempotency, ``Request-Id``, JSON errors for
+anything malformed (never a 500 for bad input). It never logs bodies, keys or
+secrets: it logs nothing at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import string
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from conformance.contracts.model import Contract
+from conformance.forms import FormError, decode_form
+from conformance.mock.behaviour import Behaviour, Reply
+from conformance.mock.state import IdempotencyStore, StoredResponse
+
+__all__ = ["MAX_BODY", "create_app"]
+
+MAX_BODY = 64 * 1024
+_ALNUM = string.ascii_letters + string.digits
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _request_id() -> str:
+    return "req_" + "".join(secrets.choice(_ALNUM) for _ in range(14))
+
+
+def _respond(reply: Reply, *, headers: dict[str, str] | None = None, raw: bytes | None = None) -> Response:
+    status, body = reply
+    content = raw if raw is not None else json.dumps(body, separators=(",", ":")).encode()
+    all_headers = {"Request-Id": _request_id(), **(headers or {})}
+    return Response(content, status_code=status, media_type="application/json", headers=all_headers)
+
+
+def api_key(request: Request) -> str | None:
+    """The key from ``Authorization: Basic`` (user name) or ``Bearer``."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[0] or None
+    return None
+
+
+class _RateLimit:
+    """A token bucket shared by all requests: over the rate, answer 429."""
+
+    def __init__(self, per_second: float) -> None:
+        self.rate = per_second
+        self.tokens = per_second
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True
+            return False
+
+
+def create_app(
+    contract: Contract,
+    behaviour: Behaviour | None = None,
+    *,
+    rate_limit: float | None = None,
+) -> Starlette:
+    """The mock for ``contract``; ``behaviour`` decides the answers (default: conformant)."""
+    decide = behaviour or Behaviour(contract)
+    idempotency = IdempotencyStore()
+    limiter = _RateLimit(rate_limit) if rate_limit else None
+
+    async def read_params(request: Request) -> dict[str, Any] | Reply:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_BODY:
+            return _too_large()
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                return _too_large()
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if body and ctype != _FORM:
+            return decide.error(
+                400, "invalid_request_error",
+                f"Invalid request: the body must be {_FORM}, not {ctype or 'untyped'}.",
+            )
+        try:
+            return decode_form(body)
+        except FormError as exc:
+            return decide.error(400, "invalid_request_error", f"Invalid request: {exc.message}",
+                                param=exc.param, code="parameter_invalid")
+
+    def _too_large() -> Reply:
+        return decide.error(413, "invalid_request_error",
+                            f"Invalid request: the body is larger than {MAX_BODY} bytes.")
+
+    def endpoint(
+        handler: Callable[[Request, dict[str, Any], str], Reply],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            if limiter is not None and not limiter.take():
+                return _respond(
+                    decide.error(429, "rate_limit_error", "Too many requests: slow down."),
+                    headers={"Stripe-Should-Retry": "true", "Retry-After": "1"},
+                )
+            key = api_key(request)
+            refused = decide.authenticate(key)
+            if refused is not None:
+                return _respond(refused)
+            key = key or ""
+            params = await read_params(request)
+            if isinstance(params, tuple):
+                return _respond(params)
+            extra = {}
+            version = request.headers.get("stripe-version")
+            if version:
+                extra["Stripe-Version"] = version
+            idem = request.headers.get("idempotency-key") if request.method == "POST" else None
+            if not idem:
+                return _respond(handler(request, params, key), headers=extra)
+            fingerprint = json.dumps([request.method, request.url.path, params], sort_keys=True)
+            stored = idempotency.get(key, idem)
+            if stored is not None:
+                if stored.fingerprint != fingerprint:
+                    return _respond(decide.error(
+                        400, "idempotency_error",
+                        "This Idempotency-Key was first used with other parameters;"
+                        " use a new key for a new request.",
+                    ))
+                return _respond((stored.status, {}), raw=stored.body,
+                                headers={**stored.headers, "Idempotent-Replayed": "true"})
+            status, body = handler(request, params, key)
+            raw = json.dumps(body, separators=(",", ":")).encode()
+            if 200 <= status < 300:
+                idempotency.put(key, idem, StoredResponse(fingerprint, status, raw, extra))
+            return _respond((status, body), raw=raw, headers={**extra, "Idempotency-Key": idem})
+
+        return run
+
+    def sessions(request: Request, params: dict[str, Any], key: str) -> Reply:
+        return decide.create_session(params, key)
+
+    def accounts(request: Request, params: dict[str, Any], key: str) -> Reply:
+        return decide.create_account(params, key)
+
+    def account(request: Request, params: dict[str, Any], key: str) -> Reply:
+        account_id = request.path_params["account_id"]
+        if request.method == "DELETE":
+            return decide.delete_account(account_id)
+        return decide.retrieve_account(account_id)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 404)
+        return _respond(decide.error(
+            404 if status in (404, 405) else status, "invalid_request_error",
+            f"Unrecognized request URL ({request.method}: {request.url.path}).",
+        ))
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        return _respond(decide.error(500, "api_error", "An internal error occurred in the mock."))
+
+    routes = [
+        Route("/v1/account_sessions", endpoint(sessions), methods=["POST"]),
+        Route("/v1/accounts", endpoint(accounts), methods=["POST"]),
+        Route("/v1/accounts/{account_id}", endpoint(account), methods=["GET", "DELETE"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: not_found, Exception: crashed},
+    )
+    app.state.behaviour = decide
+    return app

@@ -1,0 +1,234 @@
+"""The oracle: (request, account) -> what a conformant server answers.
+
+One function, :meth:`Oracle.expect`, driven entirely by the contract: which
+parameters exist (``components.json``), what each feature defaults to
+(``defaults.json`` through :mod:`conformance.contracts.rules`), which values an
+account may not ask for (``constraints.json``), and the error conventions
+(``conventions.yaml``). There is no per-component code here.
+
+Requests come in wire form (:func:`conformance.forms.decode_form` output: every
+leaf a string) so that the oracle judges exactly what travelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.contracts.model import Contract
+from conformance.contracts.rules import condition_holds
+from conformance.forms import bracket_path
+
+__all__ = [
+    "Accounts",
+    "Expected",
+    "ExpectedError",
+    "ExpectedSession",
+    "Oracle",
+    "Rule",
+    "flat_controller",
+]
+
+# account id -> its controller as flat dotted fields, or None when not known
+Accounts = Mapping[str, Mapping[str, str] | None]
+_BOOLEANS = ("true", "false")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    grade: str  # doc | convention | example-only
+    sources: tuple[str, ...]
+    says: str
+    free: bool = False
+
+    @property
+    def binding(self) -> bool:
+        """Whether breaking it is a failure (else only a note)."""
+        return self.grade in ("doc", "convention") and not self.free
+
+    def cite(self) -> str:
+        return f"{self.id} [{self.grade}; {', '.join(self.sources)}]"
+
+
+@dataclass(frozen=True)
+class ExpectedError:
+    status: int
+    type: str
+    param: str | None
+    code: str | None
+    rule: Rule
+
+
+@dataclass(frozen=True)
+class ExpectedSession:
+    account: str
+    livemode: bool
+    components: dict[str, dict[str, Any]]  # name -> {"enabled": bool, "features": {f: bool | None}}
+    rules: dict[tuple[str, ...], Rule]  # (component[, "enabled" | "features"[, feature]]) -> rule
+
+    def rule_at(self, path: tuple[str, ...]) -> Rule:
+        while path and path not in self.rules:
+            path = path[:-1]
+        return self.rules[path] if path else self.rules[()]
+
+
+Expected = ExpectedSession | ExpectedError
+
+
+def flat_controller(account: Mapping[str, Any]) -> dict[str, str]:
+    """``{"controller": {"losses": {"payments": "stripe"}}}`` -> ``{"controller.losses.payments": "stripe"}``."""
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, node: Any) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), value)
+        elif isinstance(node, str | bool):
+            flat[prefix] = str(node).lower() if isinstance(node, bool) else node
+
+    walk("controller", account.get("controller") or {})
+    return flat
+
+
+class Oracle:
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.rules: dict[str, Rule] = {}
+        for rule_id, info in contract.conventions.get("rules", {}).items():
+            self.rules[rule_id] = Rule(
+                rule_id, info["grade"], (info["source"],), info["says"], bool(info.get("free"))
+            )
+        for comp in contract.components.values():
+            for feat in comp.features.values():
+                if feat.default is not None:
+                    rule_id = f"default:{comp.name}.{feat.name}"
+                    self.rules[rule_id] = Rule(
+                        rule_id, feat.default.grade, feat.default.sources,
+                        f"{feat.name} of {comp.name} {feat.default.describe()}",
+                    )
+        for constraint in contract.constraints:
+            rule_id = f"constraint:{constraint.id}"
+            self.rules[rule_id] = Rule(
+                rule_id, constraint.grade, constraint.sources,
+                f"{constraint.describe()} (of {constraint.component}); otherwise 400 naming it",
+            )
+        self._errors: dict[str, dict[str, Any]] = contract.conventions.get("errors", {})
+
+    # -- errors --------------------------------------------------------------
+    def error(self, kind: str, param: str | None, rule_id: str) -> ExpectedError:
+        spec = self._errors[kind]
+        return ExpectedError(spec["status"], spec["type"], param, spec.get("code"), self.rules[rule_id])
+
+    def _invalid(self, value: Any, param: str) -> ExpectedError:
+        if value == "":
+            return self.error("parameter_invalid_empty", param, "validation.invalid_value")
+        return self.error("parameter_invalid", param, "validation.invalid_value")
+
+    def _boolean(self, value: Any, param: str) -> ExpectedError | None:
+        if isinstance(value, str) and value in _BOOLEANS:
+            return None
+        if isinstance(value, str):
+            return self.error("parameter_invalid", param, "validation.invalid_boolean")
+        return self._invalid(value, param)
+
+    # -- the one function ------------------------------------------------------
+    def expect(self, params: Mapping[str, Any], accounts: Accounts, *, livemode: bool) -> Expected:
+        """The expected answer to ``params`` (wire form) given the known ``accounts``."""
+        problem = self.validate(params, accounts)
+        if problem is not None:
+            return problem
+        account = params["account"]
+        return self.render(params, account, accounts[account], livemode=livemode)
+
+    def validate(self, params: Mapping[str, Any], accounts: Accounts) -> ExpectedError | None:
+        allowed = {"account", "components", *self.contract.conventions.get("universal_parameters", [])}
+        for key in params:
+            if key not in allowed:
+                return self.error("parameter_unknown", key, "validation.parameter_unknown")
+        account = params.get("account")
+        if account is None:
+            return self.error("parameter_missing", "account", "validation.parameter_missing")
+        if not isinstance(account, str) or account == "":
+            return self._invalid(account, "account")
+        components = params.get("components")
+        if components is None:
+            return self.error("parameter_missing", "components", "validation.parameter_missing")
+        if not isinstance(components, Mapping):
+            return self._invalid(components, "components")
+        for name, value in components.items():
+            problem = self._validate_component(name, value)
+            if problem is not None:
+                return problem
+        if account not in accounts:
+            return self.error("resource_missing", "account", "validation.resource_missing")
+        return self._check_constraints(components, accounts[account])
+
+    def _validate_component(self, name: str, value: Any) -> ExpectedError | None:
+        path = bracket_path(("components", name))
+        comp = self.contract.components.get(name)
+        if comp is None:
+            return self.error("parameter_unknown", path, "validation.parameter_unknown")
+        if not isinstance(value, Mapping):
+            return self._invalid(value, path)
+        for key in value:
+            if key not in ("enabled", "features"):
+                return self.error("parameter_unknown", f"{path}[{key}]", "validation.parameter_unknown")
+        if "enabled" not in value:
+            if comp.enabled_required:
+                return self.error("parameter_missing", f"{path}[enabled]", "validation.parameter_missing")
+        else:
+            problem = self._boolean(value["enabled"], f"{path}[enabled]")
+            if problem is not None:
+                return problem
+        features = value.get("features")
+        if features is None:
+            return None
+        if not isinstance(features, Mapping):
+            return self._invalid(features, f"{path}[features]")
+        allowed = comp.request_features
+        for feat, given in features.items():
+            fpath = f"{path}[features][{feat}]"
+            if feat not in allowed:
+                return self.error("parameter_unknown", fpath, "validation.parameter_unknown")
+            problem = self._boolean(given, fpath)
+            if problem is not None:
+                return problem
+        return None
+
+    def _check_constraints(
+        self, components: Mapping[str, Any], controller: Mapping[str, str] | None
+    ) -> ExpectedError | None:
+        by_feature = {(c.component, c.feature, c.value): c for c in self.contract.constraints}
+        for name, value in components.items():
+            for feat, given in (value.get("features") or {}).items():
+                constraint = by_feature.get((name, feat, given == "true"))
+                if constraint and condition_holds(constraint.requires, controller) is False:
+                    return self.error("constraint", constraint.path, f"constraint:{constraint.id}")
+        return None
+
+    def render(
+        self,
+        params: Mapping[str, Any],
+        account: str,
+        controller: Mapping[str, str] | None,
+        *,
+        livemode: bool,
+    ) -> ExpectedSession:
+        """The session a valid request gets: every component, requested or not."""
+        requested = params.get("components") or {}
+        components: dict[str, dict[str, Any]] = {}
+        rules: dict[tuple[str, ...], Rule] = {(): self.rules["session.components"]}
+        for name in self.contract.components:
+            asked = requested.get(name)
+            given = {f: v == "true" for f, v in ((asked or {}).get("features") or {}).items()}
+            components[name] = {
+                "enabled": bool(asked) and asked.get("enabled") == "true",
+                "features": self.contract.effective_features(name, given, controller),
+            }
+            rules[(name, "enabled")] = self.rules["session.enabled"]
+            for feat in components[name]["features"]:
+                rule_id = "session.feature_echo" if feat in given else f"default:{name}.{feat}"
+                rules[(name, "features", feat)] = self.rules.get(rule_id, self.rules["session.components"])
+        return ExpectedSession(account, livemode, components, rules)

@@ -1,0 +1,39 @@
+"""Where the contracts and suites live: the source checkout, else the installed package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["contracts_dir", "project_root", "seeds_dir", "suites_dir"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def project_root() -> Path | None:
+    """The checkout this package runs from (editable install), if any."""
+    root = _PACKAGE.parents[1]
+    return root if (root / "pyproject.toml").is_file() and (root / "suites").is_dir() else None
+
+
+def _locate(name: str) -> Path:
+    root = project_root()
+    if root is not None and (root / name).is_dir():
+        return root / name
+    return _PACKAGE / "_data" / name
+
+
+def contracts_dir() -> Path:
+    return _locate("contracts")
+
+
+def suites_dir() -> Path:
+    return _locate("suites")
+
+
+def seeds_dir() -> Path | None:
+    """``../shared/seeds`` beside the checkout, where the API docs are kept."""
+    root = project_root()
+    if root is None:
+        return None
+    seeds = root.parent / "shared" / "seeds"
+    return seeds if seeds.is_dir() else None

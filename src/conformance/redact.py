@@ -1,0 +1,79 @@
+"""Keep API keys and client secrets out of everything written down.
+
+A :class:`Redactor` knows the run's API key and every ``client_secret`` the
+run has seen; :meth:`Redactor.text` and :meth:`Redactor.data` replace them
+wherever they occur. Anything that looks like a Stripe key is masked too.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+__all__ = ["KEY_PATTERN", "Redactor", "mask"]
+
+KEY_PATTERN = re.compile(r"\b([sr]k_(?:test|live)_)[A-Za-z0-9]+")
+
+
+def mask(key: str) -> str:
+    """``sk_test_...wxyz`` -> ``sk_test_****wxyz``; anything else -> ``****``."""
+    match = KEY_PATTERN.fullmatch(key)
+    if match and len(key) > len(match.group(1)) + 8:
+        return f"{match.group(1)}****{key[-4:]}"
+    if match:
+        return f"{match.group(1)}****"
+    return "****"
+
+
+class Redactor:
+    def __init__(self, *keys: str | None) -> None:
+        self._keys = {k for k in keys if k}
+        self._secrets: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def add_key(self, key: str | None) -> None:
+        if key:
+            self._keys.add(key)
+
+    def secret(self, value: str) -> str:
+        """Register a client secret; return its stable placeholder."""
+        with self._lock:
+            if value not in self._secrets:
+                self._secrets[value] = f"<client_secret:{len(self._secrets) + 1}>"
+            return self._secrets[value]
+
+    def learn(self, data: Any) -> None:
+        """Register every ``client_secret`` value inside parsed JSON."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if key == "client_secret" and isinstance(value, str) and value:
+                    self.secret(value)
+                else:
+                    self.learn(value)
+        elif isinstance(data, list):
+            for item in data:
+                self.learn(item)
+
+    def text(self, text: str) -> str:
+        for key in sorted(self._keys, key=len, reverse=True):
+            text = text.replace(key, mask(key))
+        with self._lock:
+            pairs = sorted(self._secrets.items(), key=lambda kv: len(kv[0]), reverse=True)
+        for value, placeholder in pairs:
+            text = text.replace(value, placeholder)
+        return KEY_PATTERN.sub(lambda m: mask(m.group(0)), text)
+
+    def data(self, data: Any) -> Any:
+        """A copy of parsed JSON with keys and secrets replaced."""
+        if isinstance(data, dict):
+            return {
+                k: (self.secret(v) if k == "client_secret" and isinstance(v, str) and v
+                    else self.data(v))
+                for k, v in data.items()
+            }
+        if isinstance(data, list):
+            return [self.data(v) for v in data]
+        if isinstance(data, str):
+            return self.text(data)
+        return data

@@ -1,0 +1,44 @@
+"""Idempotency-Key: the same key and parameters replay; other parameters conflict;
+a refused request is not stored."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.idempotency
+
+
+@pytest.fixture
+def params(check):
+    return {"account": check.account("express").id, "components": {"payments": {"enabled": True}}}
+
+
+def test_replay(check, params):
+    key = f"conformance-{uuid.uuid4()}"
+    first = check.session(params, idempotency_key=key, focus=[])
+    again = check.send(params, idempotency_key=key)
+    check.require(again.status == first.status, "idempotency.replay", "status", first.status,
+                  again.status, again)
+    check.require(again.json == first.json, "idempotency.replay", "body",
+                  "the first answer again (same client_secret)", "a different answer", again)
+    replayed = again.headers.get("idempotent-replayed", "")
+    check.require(replayed.lower() == "true", "idempotency.replay_header", "Idempotent-Replayed",
+                  "true", replayed or "(absent)", again)
+
+
+def test_conflict(check, params):
+    key = f"conformance-{uuid.uuid4()}"
+    check.session(params, idempotency_key=key, focus=[])
+    other = {**params, "components": {"payments": {"enabled": False}}}
+    exchange = check.send(other, idempotency_key=key)
+    check.judge(exchange, check.oracle.error("idempotency_conflict", None, "idempotency.conflict"))
+
+
+def test_refusal_not_stored(check, params):
+    key = f"conformance-{uuid.uuid4()}"
+    refused = check.send({"account": params["account"]}, idempotency_key=key)
+    check.require(refused.status == 400, "idempotency.failure_not_stored", "status", 400,
+                  refused.status, refused)
+    check.session(params, idempotency_key=key, focus=[])
