@@ -23,14 +23,27 @@ def test_malformed_key(check, params):
     exchange = check.send(params, auth="bearer", key=key)
     check.judge(exchange, check.oracle.error("authentication", None, "auth.malformed_key"))
     echoed = key in exchange.content.decode("utf-8", "replace") or any(
-        key in v for v in exchange.headers.values())
-    check.require(not echoed, "auth.key_masked", "error.message", "the key masked",
-                  "the key in clear", exchange)
+        key in v for v in exchange.headers.values()
+    )
+    check.require(
+        not echoed,
+        "auth.key_masked",
+        "error.message",
+        "the key masked",
+        "the key in clear",
+        exchange,
+    )
 
 
 @pytest.mark.parametrize("scheme", ["basic", "bearer"])
 def test_scheme_accepted(scheme, check, params):
     exchange = check.session(params, auth=scheme, focus=[])
-    check.require(check.target.client.api_key not in exchange.content.decode("utf-8", "replace"),
-                  "auth.key_masked", "body", "no key in the answer", "the key in clear", exchange)
+    check.require(
+        check.target.client.api_key not in exchange.content.decode("utf-8", "replace"),
+        "auth.key_masked",
+        "body",
+        "no key in the answer",
+        "the key in clear",
+        exchange,
+    )
     check.require(exchange.status == 200, f"auth.{scheme}", "status", 200, exchange.status, exchange)

@@ -18,8 +18,10 @@ def _archetypes(contract, check, constraint, holds):
 
 def _params(account, constraint):
     feature = {constraint.feature: constraint.value}
-    return {"account": account.id,
-            "components": {constraint.component: {"enabled": True, "features": feature}}}
+    return {
+        "account": account.id,
+        "components": {constraint.component: {"enabled": True, "features": feature}},
+    }
 
 
 def test_constraint_enforced(constraint, check, contract):
@@ -40,5 +42,8 @@ def test_constraint_not_over_enforced(constraint, check, contract):
     if found is None:
         pytest.skip("no archetype satisfies this constraint")
     archetype, account = found
-    check.session(_params(account, constraint), focus=[constraint.component],
-                  cells=[(archetype, constraint.component, constraint.feature)])
+    check.session(
+        _params(account, constraint),
+        focus=[constraint.component],
+        cells=[(archetype, constraint.component, constraint.feature)],
+    )

@@ -13,9 +13,13 @@ pytestmark = pytest.mark.defaults
 
 def _dependent(comp):
     """(feature, the feature its default follows) pairs within one component."""
-    return [(f, info.default.rule["of"]) for f, info in comp.features.items()
-            if info.default and info.default.rule["kind"] in ("opposite", "same")
-            and info.default.rule["of"] in comp.features]
+    return [
+        (f, info.default.rule["of"])
+        for f, info in comp.features.items()
+        if info.default
+        and info.default.rule["kind"] in ("opposite", "same")
+        and info.default.rule["of"] in comp.features
+    ]
 
 
 def pytest_generate_tests(metafunc):
@@ -34,18 +38,20 @@ def _cells(archetype, contract, component):
 
 def _allowed(contract, account, component, feature, value):
     """Whether the contract lets this account ask for ``feature=value``."""
-    for constraint in contract.constraints_for(component):
-        if constraint.feature == feature and constraint.value == value:
-            if condition_holds(constraint.requires, account.controller) is False:
-                return False
-    return True
+    return not any(
+        c.feature == feature and c.value == value and condition_holds(c.requires, account.controller) is False
+        for c in contract.constraints_for(component)
+    )
 
 
 def test_requested_component_defaults(archetype, component, check, contract):
     """Enabled with no features: every feature takes its default."""
     account = check.account(archetype)
-    check.session({"account": account.id, "components": {component: {"enabled": True}}},
-                  focus=[component], cells=_cells(archetype, contract, component))
+    check.session(
+        {"account": account.id, "components": {component: {"enabled": True}}},
+        focus=[component],
+        cells=_cells(archetype, contract, component),
+    )
 
 
 def test_unrequested_components(archetype, check, contract):
@@ -54,15 +60,19 @@ def test_unrequested_components(archetype, check, contract):
     asked = contract.component_names[0]
     others = [c for c in contract.component_names if c != asked]
     cells = [cell for c in others for cell in _cells(archetype, contract, c)]
-    check.session({"account": account.id, "components": {asked: {"enabled": True}}},
-                  focus=others, cells=cells)
+    check.session(
+        {"account": account.id, "components": {asked: {"enabled": True}}}, focus=others, cells=cells
+    )
 
 
 def test_disabled_component_echoed(component, check, contract):
     """``enabled: false`` is answered as given."""
     account = check.account("express")
-    check.session({"account": account.id, "components": {component: {"enabled": False}}},
-                  focus=[component], cells=[("express", component, "enabled")])
+    check.session(
+        {"account": account.id, "components": {component: {"enabled": False}}},
+        focus=[component],
+        cells=[("express", component, "enabled")],
+    )
 
 
 def test_explicit_features_echoed(archetype, featured_component, check, contract):
@@ -77,10 +87,11 @@ def test_explicit_features_echoed(archetype, featured_component, check, contract
         flipped = not defaults[feat] if defaults.get(feat) is not None else True
         allowed = _allowed(contract, account, component, feat, flipped)
         given[feat] = flipped if allowed else not flipped
-    params = {"account": account.id,
-              "components": {component: {"enabled": True, "features": given}}}
-    check.session(params, focus=[component],
-                  cells=[(archetype, component, f) for f in given])
+    params = {
+        "account": account.id,
+        "components": {component: {"enabled": True, "features": given}},
+    }
+    check.session(params, focus=[component], cells=[(archetype, component, f) for f in given])
 
 
 def test_dependent_defaults(dependent_component, check, contract):
@@ -92,9 +103,10 @@ def test_dependent_defaults(dependent_component, check, contract):
         defaults = contract.effective_features(component, {}, account.controller)
         sources = {of: not defaults[of] for _, of in dependent if defaults.get(of) is not None}
         if sources and all(_allowed(contract, account, component, f, v) for f, v in sources.items()):
-            params = {"account": account.id,
-                      "components": {component: {"enabled": True, "features": sources}}}
-            check.session(params, focus=[component],
-                          cells=[(archetype, component, f) for f, _ in dependent])
+            params = {
+                "account": account.id,
+                "components": {component: {"enabled": True, "features": sources}},
+            }
+            check.session(params, focus=[component], cells=[(archetype, component, f) for f, _ in dependent])
             return
     pytest.skip(f"no archetype may change what the defaults of {component} depend on")

@@ -38,8 +38,13 @@ def test_documented_example_conforms(example, contract, oracle, offline_check):
     account = body["account"]
     controller = example.get("shows_account", {})
     expected = oracle.render(params, account, controller, livemode=body["livemode"])
-    outcome = offline_check.compare(200, body, expected, sent_at=body["expires_at"] - 60,
-                                    focus=[c for c in body["components"] if c in contract.components])
+    outcome = offline_check.compare(
+        200,
+        body,
+        expected,
+        sent_at=body["expires_at"] - 60,
+        focus=[c for c in body["components"] if c in contract.components],
+    )
     recorded = {p for item in contract.inconsistencies for p in item["paths"]}
     judged = Outcome(explanation=outcome.explanation)
     for finding in outcome.findings:

@@ -19,13 +19,31 @@ def test_replay(check, params):
     key = f"conformance-{uuid.uuid4()}"
     first = check.session(params, idempotency_key=key, focus=[])
     again = check.send(params, idempotency_key=key)
-    check.require(again.status == first.status, "idempotency.replay", "status", first.status,
-                  again.status, again)
-    check.require(again.json == first.json, "idempotency.replay", "body",
-                  "the first answer again (same client_secret)", "a different answer", again)
+    check.require(
+        again.status == first.status,
+        "idempotency.replay",
+        "status",
+        first.status,
+        again.status,
+        again,
+    )
+    check.require(
+        again.json == first.json,
+        "idempotency.replay",
+        "body",
+        "the first answer again (same client_secret)",
+        "a different answer",
+        again,
+    )
     replayed = again.headers.get("idempotent-replayed", "")
-    check.require(replayed.lower() == "true", "idempotency.replay_header", "Idempotent-Replayed",
-                  "true", replayed or "(absent)", again)
+    check.require(
+        replayed.lower() == "true",
+        "idempotency.replay_header",
+        "Idempotent-Replayed",
+        "true",
+        replayed or "(absent)",
+        again,
+    )
 
 
 def test_conflict(check, params):
@@ -39,6 +57,12 @@ def test_conflict(check, params):
 def test_refusal_not_stored(check, params):
     key = f"conformance-{uuid.uuid4()}"
     refused = check.send({"account": params["account"]}, idempotency_key=key)
-    check.require(refused.status == 400, "idempotency.failure_not_stored", "status", 400,
-                  refused.status, refused)
+    check.require(
+        refused.status == 400,
+        "idempotency.failure_not_stored",
+        "status",
+        400,
+        refused.status,
+        refused,
+    )
     check.session(params, idempotency_key=key, focus=[])

@@ -25,8 +25,9 @@ def test_documented_request_has_documented_shape(check, example_params):
 def test_session_field(field, check, example_params):
     exchange = check.send(example_params)
     expected = check.expected(exchange)
-    outcome = check.compare(exchange.status, exchange.json, expected, sent_at=exchange.sent_at,
-                            focus=[], fields=True)
+    outcome = check.compare(
+        exchange.status, exchange.json, expected, sent_at=exchange.sent_at, focus=[], fields=True
+    )
     outcome.findings = [f for f in outcome.findings if f.path in (field, "status", "body")]
     check.conclude(outcome, exchange, [f"session.{field}"])
 
@@ -34,10 +35,22 @@ def test_session_field(field, check, example_params):
 def test_client_secret_unique(check, example_params):
     first, second = check.send(example_params), check.send(example_params)
     secrets = [e.json.get("client_secret") if isinstance(e.json, dict) else None for e in (first, second)]
-    check.require(all(secrets), "session.client_secret", "client_secret", "a secret in each answer",
-                  [first.status, second.status], second)
-    check.require(secrets[0] != secrets[1], "session.client_secret_unique", "client_secret",
-                  "two different secrets", "the same secret twice", second)
+    check.require(
+        all(secrets),
+        "session.client_secret",
+        "client_secret",
+        "a secret in each answer",
+        [first.status, second.status],
+        second,
+    )
+    check.require(
+        secrets[0] != secrets[1],
+        "session.client_secret_unique",
+        "client_secret",
+        "two different secrets",
+        "the same secret twice",
+        second,
+    )
 
 
 def _answers(check, example_params):
@@ -50,10 +63,22 @@ def _answers(check, example_params):
 def test_json_content_type(kind, check, example_params):
     exchange = _answers(check, example_params)[kind]
     ctype = exchange.headers.get("content-type", "")
-    check.require(ctype.split(";")[0].strip() == "application/json", "wire.json",
-                  "Content-Type", "application/json", ctype or "(absent)", exchange)
-    check.require(not type(exchange.json).__name__ == "NotJSON", "wire.json", "body", "JSON",
-                  repr(exchange.json), exchange)
+    check.require(
+        ctype.split(";")[0].strip() == "application/json",
+        "wire.json",
+        "Content-Type",
+        "application/json",
+        ctype or "(absent)",
+        exchange,
+    )
+    check.require(
+        type(exchange.json).__name__ != "NotJSON",
+        "wire.json",
+        "body",
+        "JSON",
+        repr(exchange.json),
+        exchange,
+    )
 
 
 @pytest.mark.parametrize("kind", ["success", "error"])
@@ -61,5 +86,11 @@ def test_request_id_header(kind, check, example_params):
     exchange = _answers(check, example_params)[kind]
     request_id = exchange.headers.get("request-id", "")
     prefix = check.conv["request_id_prefix"]
-    check.require(request_id.startswith(prefix) and len(request_id) > len(prefix), "wire.request_id",
-                  "Request-Id", f"{prefix}...", request_id or "(absent)", exchange)
+    check.require(
+        request_id.startswith(prefix) and len(request_id) > len(prefix),
+        "wire.request_id",
+        "Request-Id",
+        f"{prefix}...",
+        request_id or "(absent)",
+        exchange,
+    )

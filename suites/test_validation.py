@@ -28,14 +28,22 @@ def _cases(contract, account):
         "missing_account": (f"{comp}[enabled]=true", "account"),
         "missing_components": (base, "components"),
         "missing_enabled": (f"{base}&{comp}[features][{feat}]=true", f"{comp}[enabled]"),
-        "unknown_component": (f"{base}&components[{probes['unknown_component']}][enabled]=true",
-                              f"components[{probes['unknown_component']}]"),
-        "unknown_feature": (f"{base}&{comp}[enabled]=true&{comp}[features][{probes['unknown_feature']}]=true",
-                            f"{comp}[features][{probes['unknown_feature']}]"),
-        "invalid_boolean_enabled": (f"{base}&{comp}[enabled]={probes['invalid_boolean']}", f"{comp}[enabled]"),
+        "unknown_component": (
+            f"{base}&components[{probes['unknown_component']}][enabled]=true",
+            f"components[{probes['unknown_component']}]",
+        ),
+        "unknown_feature": (
+            f"{base}&{comp}[enabled]=true&{comp}[features][{probes['unknown_feature']}]=true",
+            f"{comp}[features][{probes['unknown_feature']}]",
+        ),
+        "invalid_boolean_enabled": (
+            f"{base}&{comp}[enabled]={probes['invalid_boolean']}",
+            f"{comp}[enabled]",
+        ),
         "invalid_boolean_feature": (
             f"{base}&{comp}[enabled]=true&{comp}[features][{feat}]={probes['invalid_boolean']}",
-            f"{comp}[features][{feat}]"),
+            f"{comp}[features][{feat}]",
+        ),
         "unknown_account": (f"account={probes['unknown_account']}&{comp}[enabled]=true", "account"),
         "component_not_an_object": (f"{base}&{comp}=true", comp),
         "enabled_not_a_value": (f"{base}&{comp}[enabled][nested]=true", f"{comp}[enabled]"),
@@ -43,9 +51,16 @@ def _cases(contract, account):
 
 
 CASES = [
-    "missing_account", "missing_components", "missing_enabled", "unknown_component",
-    "unknown_feature", "invalid_boolean_enabled", "invalid_boolean_feature", "unknown_account",
-    "component_not_an_object", "enabled_not_a_value",
+    "missing_account",
+    "missing_components",
+    "missing_enabled",
+    "unknown_component",
+    "unknown_feature",
+    "invalid_boolean_enabled",
+    "invalid_boolean_feature",
+    "unknown_account",
+    "component_not_an_object",
+    "enabled_not_a_value",
 ]
 
 

@@ -19,11 +19,10 @@ from conformance.compare import FAILURE, Outcome, compare_error, compare_session
 from conformance.forms import FormError, decode_form
 from conformance.oracle import Expected, ExpectedError, ExpectedSession, Oracle
 from conformance.redact import Redactor
+from conformance.results import RECORD
 from conformance.target import Account, Target
 
-__all__ = ["RECORD", "Checker"]
-
-RECORD = "conformance"
+__all__ = ["Checker"]
 
 
 class Checker:
@@ -68,8 +67,14 @@ class Checker:
     ) -> Exchange:
         """Send, then judge the answer against the oracle (session or error)."""
         exchange = self.send(params, **kwargs)
-        self.judge(exchange, self.expected(exchange), focus=focus, fields=fields, values=values,
-                   cells=cells)
+        self.judge(
+            exchange,
+            self.expected(exchange),
+            focus=focus,
+            fields=fields,
+            values=values,
+            cells=cells,
+        )
         return exchange
 
     def judge(
@@ -86,33 +91,73 @@ class Checker:
             outcome = compare_error(exchange.status, exchange.json, expected, self.rules)
             rule_ids = [expected.rule.id]
         else:
-            outcome = self.compare(exchange.status, exchange.json, expected, sent_at=exchange.sent_at,
-                                   focus=focus, fields=fields, values=values)
-            rule_ids = self._rules_exercised(expected, focus, fields) if values else [
-                "session.components", "session.fields"]
+            outcome = self.compare(
+                exchange.status,
+                exchange.json,
+                expected,
+                sent_at=exchange.sent_at,
+                focus=focus,
+                fields=fields,
+                values=values,
+            )
+            rule_ids = (
+                self._rules_exercised(expected, focus, fields)
+                if values
+                else ["session.components", "session.fields"]
+            )
         return self.conclude(outcome, exchange, rule_ids, cells=cells)
 
-    def compare(self, status: int, body: Any, expected: ExpectedSession, *, sent_at: float,
-                focus: Iterable[str] | None = None, fields: bool = False,
-                values: bool = True) -> Outcome:
+    def compare(
+        self,
+        status: int,
+        body: Any,
+        expected: ExpectedSession,
+        *,
+        sent_at: float,
+        focus: Iterable[str] | None = None,
+        fields: bool = False,
+        values: bool = True,
+    ) -> Outcome:
         window = self.conv["expires_at"]
         return compare_session(
-            status, body, expected, self.rules, sent_at=sent_at, focus=focus, fields=fields,
-            values=values, max_ahead=window["max_seconds_ahead"], skew=window["clock_skew_seconds"],
+            status,
+            body,
+            expected,
+            self.rules,
+            sent_at=sent_at,
+            focus=focus,
+            fields=fields,
+            values=values,
+            max_ahead=window["max_seconds_ahead"],
+            skew=window["clock_skew_seconds"],
         )
 
-    def _rules_exercised(self, expected: ExpectedSession, focus: Iterable[str] | None,
-                         fields: bool) -> list[str]:
+    def _rules_exercised(
+        self, expected: ExpectedSession, focus: Iterable[str] | None, fields: bool
+    ) -> list[str]:
         names = set(focus) if focus is not None else None
         ids = {r.id for path, r in expected.rules.items() if names is None or (path and path[0] in names)}
         if fields:
-            ids |= {"session.object", "session.account", "session.livemode", "session.client_secret",
-                    "session.expires_at", "session.fields"}
+            ids |= {
+                "session.object",
+                "session.account",
+                "session.livemode",
+                "session.client_secret",
+                "session.expires_at",
+                "session.fields",
+            }
         return sorted(ids)
 
     # -- hand-made findings ------------------------------------------------------------
-    def require(self, ok: bool, rule_id: str, path: str, expected: Any, actual: Any,
-                exchange: Exchange | None = None) -> None:
+    def require(
+        self,
+        ok: bool,
+        rule_id: str,
+        path: str,
+        expected: Any,
+        actual: Any,
+        exchange: Exchange | None = None,
+    ) -> None:
         """Fail with ``rule_id`` unless ``ok``."""
         outcome = Outcome()
         if not ok:
@@ -120,16 +165,20 @@ class Checker:
         self.conclude(outcome, exchange, [rule_id])
 
     # -- recording ---------------------------------------------------------------------
-    def conclude(self, outcome: Outcome, exchange: Exchange | None, rule_ids: Iterable[str],
-                 *, cells: Iterable[tuple[str, str, str]] = ()) -> Outcome:
+    def conclude(
+        self,
+        outcome: Outcome,
+        exchange: Exchange | None,
+        rule_ids: Iterable[str],
+        *,
+        cells: Iterable[tuple[str, str, str]] = (),
+    ) -> Outcome:
         redactor = self.redactor
         failing = {f.path for f in outcome.failures}
         record: dict[str, Any] = {
             "rules": list(rule_ids),
             "findings": [redactor.data(f.as_dict()) for f in outcome.findings],
-            "cells": [
-                [arch, comp, col, _cell(comp, col, failing, outcome)] for arch, comp, col in cells
-            ],
+            "cells": [[arch, comp, col, _cell(comp, col, failing, outcome)] for arch, comp, col in cells],
         }
         if exchange is not None and outcome.findings:
             record["exchange"] = exchange.evidence(redactor)

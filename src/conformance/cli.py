@@ -41,15 +41,21 @@ def _parser() -> _Parser:
     parser.add_argument("--version", action="version", version=f"conformance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run the conformance suites against a target",
-                         description="Run the suites. Arguments not listed here go to pytest.")
+    run = sub.add_parser(
+        "run",
+        help="run the conformance suites against a target",
+        description="Run the suites. Arguments not listed here go to pytest.",
+    )
     run.add_argument("--base-url", help="the server to test (default: the embedded mock)")
     run.add_argument("--api-key", help="API key (default: $STRIPE_API_KEY, else a test key for the mock)")
     run.add_argument("--api-version", help="send this Stripe-Version header")
     run.add_argument("--report-dir", default="reports", help="where reports go (default: reports)")
     run.add_argument("--rate", type=float, help="requests per second at most (default: 20 off loopback)")
-    run.add_argument("--allow-livemode", action="store_true",
-                     help="accept a live-mode key: the suite creates and deletes accounts")
+    run.add_argument(
+        "--allow-livemode",
+        action="store_true",
+        help="accept a live-mode key: the suite creates and deletes accounts",
+    )
     run.add_argument("--contracts", help="contracts directory (default: the project's)")
     run.add_argument("-m", dest="markexpr", help='only these categories, e.g. -m "shape or validation"')
 
@@ -98,22 +104,34 @@ def _contract(option: str | None) -> Contract:
 
 
 def _preflight(base_url: str) -> None:
-    """One request to see that something answers HTTP there."""
-    import httpx
+    """One request to see that something answers HTTP there (standard library only:
+    the HTTP client's own imports are left to pytest, which rewrites assertions)."""
+    import http.client
+    from urllib.parse import urlsplit
 
+    parts = urlsplit(base_url)
     try:
-        httpx.post(base_url.rstrip("/") + "/v1/account_sessions", timeout=10)
-    except httpx.InvalidURL as exc:
+        port = parts.port
+    except ValueError as exc:
         raise UsageError(f"invalid --base-url {base_url!r}: {exc}") from exc
-    except httpx.TransportError as exc:
+    if not parts.hostname:
+        raise UsageError(f"invalid --base-url {base_url!r}: no host")
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = kind(parts.hostname, port, timeout=10)
+    try:
+        conn.request("POST", parts.path.rstrip("/") + "/v1/account_sessions")
+        conn.getresponse().read()
+    except (OSError, http.client.HTTPException) as exc:
         raise UsageError(f"target {base_url} is unreachable: {type(exc).__name__}: {exc}") from exc
+    finally:
+        conn.close()
 
 
 def _run(args: argparse.Namespace, rest: list[str]) -> int:
     import pytest
 
     from conformance.paths import suites_dir
-    from conformance.target import Settings
+    from conformance.settings import Settings
 
     contract = _contract(args.contracts)
     settings = Settings(args.base_url, args.api_key, args.api_version, args.rate, args.allow_livemode)
@@ -122,8 +140,15 @@ def _run(args: argparse.Namespace, rest: list[str]) -> int:
         _preflight(args.base_url)
     if args.api_key:  # by environment, not argv: xdist workers inherit it, `ps` does not show it
         os.environ["STRIPE_API_KEY"] = args.api_key
-    pytest_args = [str(suites_dir()), "-p", "conformance.plugin", "--report-dir", args.report_dir,
-                   "--contracts", str(contract.directory)]
+    pytest_args = [
+        str(suites_dir()),
+        "-p",
+        "conformance.plugin",
+        "--report-dir",
+        args.report_dir,
+        "--contracts",
+        str(contract.directory),
+    ]
     if args.base_url:
         pytest_args += ["--target-url", args.base_url]
     for flag, value in (("--api-version", args.api_version), ("--rate", args.rate)):

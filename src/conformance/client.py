@@ -93,15 +93,19 @@ class Exchange:
                 "method": self.method,
                 "path": self.path,
                 "body": redactor.text(self.form),
-                "headers": {k: redactor.text(v) for k, v in self.request_headers.items()
-                            if k != "Authorization"},
+                "headers": {
+                    k: redactor.text(v) for k, v in self.request_headers.items() if k != "Authorization"
+                },
             },
             "response": {
                 "status": self.status,
-                "headers": {k: redactor.text(v) for k, v in self.headers.items()
-                            if k.lower() in ("content-type", "request-id", "idempotent-replayed",
-                                             "stripe-version")},
-                "body": redactor.data(body) if not isinstance(body, NotJSON)
+                "headers": {
+                    k: redactor.text(v)
+                    for k, v in self.headers.items()
+                    if k.lower() in ("content-type", "request-id", "idempotent-replayed", "stripe-version")
+                },
+                "body": redactor.data(body)
+                if not isinstance(body, NotJSON)
                 else redactor.text(body.text[:2000]),
             },
             "curl": self.curl(redactor),
@@ -214,8 +218,16 @@ class Client:
                 time.sleep(_retry_after(response, tries_429))
                 continue
             exchange = Exchange(
-                method, str(response.request.url), path, body, sent, response.status_code,
-                response.headers, response.content, started, time.time() - started,
+                method,
+                str(response.request.url),
+                path,
+                body,
+                sent,
+                response.status_code,
+                response.headers,
+                response.content,
+                started,
+                time.time() - started,
                 retries=tries_429 + tries_conn,
             )
             if not isinstance(exchange.json, NotJSON):

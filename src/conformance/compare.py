@@ -75,8 +75,12 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "severity": self.severity, "kind": self.kind, "path": self.path,
-            "rule": self.rule.id, "grade": self.rule.grade, "sources": list(self.rule.sources),
+            "severity": self.severity,
+            "kind": self.kind,
+            "path": self.path,
+            "rule": self.rule.id,
+            "grade": self.rule.grade,
+            "sources": list(self.rule.sources),
             "says": self.rule.says,
             "expected": None if self.expected is _ABSENT else self.expected,
             "actual": None if self.actual is _ABSENT else self.actual,
@@ -88,8 +92,15 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     explanation: str = ""
 
-    def add(self, severity: str, kind: str, path: str, rule: Rule, expected: Any = _ABSENT,
-            actual: Any = _ABSENT) -> None:
+    def add(
+        self,
+        severity: str,
+        kind: str,
+        path: str,
+        rule: Rule,
+        expected: Any = _ABSENT,
+        actual: Any = _ABSENT,
+    ) -> None:
         self.findings.append(Finding(severity, kind, path, rule, expected, actual))
 
     def of(self, severity: str) -> list[Finding]:
@@ -142,8 +153,14 @@ def compare_session(
     ``values=False`` compares shape only: presence and JSON types."""
     out = Outcome()
     if status != 200:
-        out.add(FAILURE, "status", "status", rules["session.created"], 200,
-                {"status": status, "body": _error_summary(body)})
+        out.add(
+            FAILURE,
+            "status",
+            "status",
+            rules["session.created"],
+            200,
+            {"status": status, "body": _error_summary(body)},
+        )
         return out
     if not isinstance(body, dict):
         out.add(FAILURE, "shape", "body", rules["session.created"], "a JSON object", json_type(body))
@@ -152,9 +169,14 @@ def compare_session(
         _compare_fields(out, body, expected, rules, sent_at, max_ahead, skew)
     actual_components = body.get("components", _ABSENT)
     if not isinstance(actual_components, dict):
-        out.add(FAILURE, "missing" if actual_components is _ABSENT else "type", "components",
-                rules["session.components"], "object",
-                actual_components if actual_components is _ABSENT else json_type(actual_components))
+        out.add(
+            FAILURE,
+            "missing" if actual_components is _ABSENT else "type",
+            "components",
+            rules["session.components"],
+            "object",
+            actual_components if actual_components is _ABSENT else json_type(actual_components),
+        )
         return out
     names = list(expected.components) if focus is None else list(focus)
     want = {n: expected.components[n] for n in names}
@@ -170,8 +192,15 @@ def compare_session(
     return out
 
 
-def _compare_fields(out: Outcome, body: dict[str, Any], expected: ExpectedSession,
-                    rules: dict[str, Rule], sent_at: float, max_ahead: int, skew: int) -> None:
+def _compare_fields(
+    out: Outcome,
+    body: dict[str, Any],
+    expected: ExpectedSession,
+    rules: dict[str, Rule],
+    sent_at: float,
+    max_ahead: int,
+    skew: int,
+) -> None:
     checks: list[tuple[str, Any, str]] = [
         ("object", "account_session", "session.object"),
         ("account", expected.account, "session.account"),
@@ -189,8 +218,14 @@ def _compare_fields(out: Outcome, body: dict[str, Any], expected: ExpectedSessio
     if secret is _ABSENT:
         out.add(FAILURE, "missing", "client_secret", rules["session.fields"], "a string")
     elif not isinstance(secret, str) or not secret:
-        out.add(FAILURE, "type" if not isinstance(secret, str) else "value", "client_secret",
-                rules["session.client_secret"], "a non-empty string", json_type(secret))
+        out.add(
+            FAILURE,
+            "type" if not isinstance(secret, str) else "value",
+            "client_secret",
+            rules["session.client_secret"],
+            "a non-empty string",
+            json_type(secret),
+        )
     expires = body.get("expires_at", _ABSENT)
     if expires is _ABSENT:
         out.add(FAILURE, "missing", "expires_at", rules["session.fields"], "an integer")
@@ -212,8 +247,9 @@ def _skeleton(value: Any) -> Any:
     return json_type(value)
 
 
-def _drop_unknown(out: Outcome, want: dict[str, Any], have: dict[str, Any],
-                  expected: ExpectedSession) -> tuple[dict[str, Any], dict[str, Any]]:
+def _drop_unknown(
+    out: Outcome, want: dict[str, Any], have: dict[str, Any], expected: ExpectedSession
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Values the oracle cannot know (None) are checked for presence and type only."""
     unknown = [(c, f) for c, v in want.items() for f, x in v["features"].items() if x is None]
     if not unknown:
@@ -225,15 +261,22 @@ def _drop_unknown(out: Outcome, want: dict[str, Any], have: dict[str, Any],
         if isinstance(features, dict) and feat in features:
             value = features.pop(feat)
             if not isinstance(value, bool):
-                out.add(FAILURE, "type", f"components.{comp}.features.{feat}",
-                        expected.rule_at((comp, "features", feat)), "boolean", json_type(value))
+                out.add(
+                    FAILURE,
+                    "type",
+                    f"components.{comp}.features.{feat}",
+                    expected.rule_at((comp, "features", feat)),
+                    "boolean",
+                    json_type(value),
+                )
         else:
             want[comp]["features"][feat] = "(a boolean)"
     return want, have
 
 
-def _classify(out: Outcome, want: dict[str, Any], have: dict[str, Any],
-              expected: ExpectedSession, drift: Rule) -> None:
+def _classify(
+    out: Outcome, want: dict[str, Any], have: dict[str, Any], expected: ExpectedSession, drift: Rule
+) -> None:
     from deepdiff import DeepDiff  # only on a mismatch
 
     diff = DeepDiff(want, have, view="tree")
@@ -275,11 +318,31 @@ def compare_error(status: int, body: Any, expected: ExpectedError, rules: dict[s
     if error.get("type") != expected.type:
         out.add(FAILURE, "value", "error.type", expected.rule, expected.type, error.get("type", _ABSENT))
     if expected.param is not None and error.get("param") != expected.param:
-        out.add(FAILURE, "value", "error.param", expected.rule, expected.param, error.get("param", _ABSENT))
+        out.add(
+            FAILURE,
+            "value",
+            "error.param",
+            expected.rule,
+            expected.param,
+            error.get("param", _ABSENT),
+        )
     message = error.get("message")
     if not isinstance(message, str) or not message:
-        out.add(FAILURE, "missing", "error.message", rules["error.shape"], "a message",
-                error.get("message", _ABSENT))
+        out.add(
+            FAILURE,
+            "missing",
+            "error.message",
+            rules["error.shape"],
+            "a message",
+            error.get("message", _ABSENT),
+        )
     if expected.code is not None and error.get("code") != expected.code:
-        out.add(NOTE, "value", "error.code", rules["error.code"], expected.code, error.get("code", _ABSENT))
+        out.add(
+            NOTE,
+            "value",
+            "error.code",
+            rules["error.code"],
+            expected.code,
+            error.get("code", _ABSENT),
+        )
     return out

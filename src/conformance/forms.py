@@ -66,9 +66,7 @@ def form_pairs(params: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Itera
 
 def encode_form(params: Mapping[str, Any]) -> str:
     """Encode with literal brackets (readable in curl lines and cassettes)."""
-    return "&".join(
-        f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in form_pairs(params)
-    )
+    return "&".join(f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in form_pairs(params))
 
 
 def _unescape(text: str, where: str) -> str:

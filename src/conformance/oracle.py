@@ -78,7 +78,8 @@ Expected = ExpectedSession | ExpectedError
 
 
 def flat_controller(account: Mapping[str, Any]) -> dict[str, str]:
-    """``{"controller": {"losses": {"payments": "stripe"}}}`` -> ``{"controller.losses.payments": "stripe"}``."""
+    """``{"controller": {"losses": {"payments": "stripe"}}}`` becomes
+    ``{"controller.losses.payments": "stripe"}``."""
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: Any) -> None:
@@ -105,13 +106,17 @@ class Oracle:
                 if feat.default is not None:
                     rule_id = f"default:{comp.name}.{feat.name}"
                     self.rules[rule_id] = Rule(
-                        rule_id, feat.default.grade, feat.default.sources,
+                        rule_id,
+                        feat.default.grade,
+                        feat.default.sources,
                         f"{feat.name} of {comp.name} {feat.default.describe()}",
                     )
         for constraint in contract.constraints:
             rule_id = f"constraint:{constraint.id}"
             self.rules[rule_id] = Rule(
-                rule_id, constraint.grade, constraint.sources,
+                rule_id,
+                constraint.grade,
+                constraint.sources,
                 f"{constraint.describe()} (of {constraint.component}); otherwise 400 naming it",
             )
         self._errors: dict[str, dict[str, Any]] = contract.conventions.get("errors", {})
@@ -143,7 +148,11 @@ class Oracle:
         return self.render(params, account, accounts[account], livemode=livemode)
 
     def validate(self, params: Mapping[str, Any], accounts: Accounts) -> ExpectedError | None:
-        allowed = {"account", "components", *self.contract.conventions.get("universal_parameters", [])}
+        allowed = {
+            "account",
+            "components",
+            *self.contract.conventions.get("universal_parameters", []),
+        }
         for key in params:
             if key not in allowed:
                 return self.error("parameter_unknown", key, "validation.parameter_unknown")
@@ -221,10 +230,10 @@ class Oracle:
         components: dict[str, dict[str, Any]] = {}
         rules: dict[tuple[str, ...], Rule] = {(): self.rules["session.components"]}
         for name in self.contract.components:
-            asked = requested.get(name)
-            given = {f: v == "true" for f, v in ((asked or {}).get("features") or {}).items()}
+            asked = requested.get(name) or {}
+            given = {f: v == "true" for f, v in (asked.get("features") or {}).items()}
             components[name] = {
-                "enabled": bool(asked) and asked.get("enabled") == "true",
+                "enabled": asked.get("enabled") == "true",
                 "features": self.contract.effective_features(name, given, controller),
             }
             rules[(name, "enabled")] = self.rules["session.enabled"]

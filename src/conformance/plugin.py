@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from conformance.checks import Checker
     from conformance.contracts.model import Contract
     from conformance.oracle import Oracle
-    from conformance.target import Settings, Target
+    from conformance.settings import Settings
+    from conformance.target import Target
 
 RESULTS = pytest.StashKey[Results]()
 UNREACHABLE = "conformance_unreachable"
@@ -43,20 +44,55 @@ _DESCRIPTIONS = {
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "Account Sessions conformance")
-    group.addoption("--target-url", dest="conformance_url", default=None, metavar="URL",
-                    help="base URL of the server under test (default: the embedded mock)")
-    group.addoption("--api-key", dest="conformance_key", default=None, metavar="KEY",
-                    help="API key (default: $STRIPE_API_KEY, else a test key for the mock)")
-    group.addoption("--api-version", dest="conformance_version", default=None, metavar="VERSION",
-                    help="send this Stripe-Version header")
-    group.addoption("--rate", dest="conformance_rate", default=None, type=float, metavar="N",
-                    help="at most N requests per second (default: 20 for non-loopback targets)")
-    group.addoption("--allow-livemode", dest="conformance_livemode", action="store_true",
-                    help="accept a live-mode key (the suite creates and deletes accounts)")
-    group.addoption("--contracts", dest="conformance_contracts", default=None, metavar="DIR",
-                    help="the contracts directory (default: the project's contracts/)")
-    group.addoption("--report-dir", dest="conformance_reports", default=None, metavar="DIR",
-                    help="where to write summary.json (default: reports/)")
+    group.addoption(
+        "--target-url",
+        dest="conformance_url",
+        default=None,
+        metavar="URL",
+        help="base URL of the server under test (default: the embedded mock)",
+    )
+    group.addoption(
+        "--api-key",
+        dest="conformance_key",
+        default=None,
+        metavar="KEY",
+        help="API key (default: $STRIPE_API_KEY, else a test key for the mock)",
+    )
+    group.addoption(
+        "--api-version",
+        dest="conformance_version",
+        default=None,
+        metavar="VERSION",
+        help="send this Stripe-Version header",
+    )
+    group.addoption(
+        "--rate",
+        dest="conformance_rate",
+        default=None,
+        type=float,
+        metavar="N",
+        help="at most N requests per second (default: 20 for non-loopback targets)",
+    )
+    group.addoption(
+        "--allow-livemode",
+        dest="conformance_livemode",
+        action="store_true",
+        help="accept a live-mode key (the suite creates and deletes accounts)",
+    )
+    group.addoption(
+        "--contracts",
+        dest="conformance_contracts",
+        default=None,
+        metavar="DIR",
+        help="the contracts directory (default: the project's contracts/)",
+    )
+    group.addoption(
+        "--report-dir",
+        dest="conformance_reports",
+        default=None,
+        metavar="DIR",
+        help="where to write summary.json (default: reports/)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,7 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def settings_of(config: pytest.Config) -> Settings:
-    from conformance.target import Settings
+    from conformance.settings import Settings
 
     return Settings(
         base_url=config.getoption("conformance_url"),
@@ -100,7 +136,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "example" in names:
         metafunc.parametrize("example", [k for k in contract.examples if k.endswith(".response")])
     if "constraint" in names:
-        metafunc.parametrize("constraint", list(contract.constraints), ids=[c.id for c in contract.constraints])
+        metafunc.parametrize(
+            "constraint", list(contract.constraints), ids=[c.id for c in contract.constraints]
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -224,8 +262,10 @@ class _Reporter:
         tr.section("conformance")
         for name, row in results.by_category().items():
             if any(row.values()):
-                tr.write_line(f"{name:<13} passed {row['passed']:>4}  failed {row['failed']:>4}  "
-                              f"warnings {row['warnings']:>3}  skipped {row['skipped']:>3}")
+                tr.write_line(
+                    f"{name:<13} passed {row['passed']:>4}  failed {row['failed']:>4}  "
+                    f"warnings {row['warnings']:>3}  skipped {row['skipped']:>3}"
+                )
         info = _target_info(self.config)
         if results.unreachable:
             verdict = f"UNREACHABLE: {results.unreachable}"
@@ -237,5 +277,7 @@ class _Reporter:
             f"verdict: {info['name']} {verdict} ({counts['passed']} passed, {counts['failed']} failed,"
             f" {counts['warnings']} warnings, {counts['skipped']} skipped); "
             f"summary: {report_dir(self.config) / 'summary.json'}",
-            bold=True, red=not results.conforms, green=results.conforms,
+            bold=True,
+            red=not results.conforms,
+            green=results.conforms,
         )

@@ -68,8 +68,7 @@ class Redactor:
         """A copy of parsed JSON with keys and secrets replaced."""
         if isinstance(data, dict):
             return {
-                k: (self.secret(v) if k == "client_secret" and isinstance(v, str) and v
-                    else self.data(v))
+                k: (self.secret(v) if k == "client_secret" and isinstance(v, str) and v else self.data(v))
                 for k, v in data.items()
             }
         if isinstance(data, list):

@@ -14,12 +14,20 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import RECORD
+__all__ = ["CATEGORIES", "CATEGORY_KEY", "RECORD", "SUMMARY_VERSION", "CheckResult", "Results"]
 
-__all__ = ["CATEGORIES", "CATEGORY_KEY", "CheckResult", "Results", "SUMMARY_VERSION"]
+RECORD = "conformance"  # user_properties key of what a check recorded
 
 CATEGORIES = (
-    "shape", "defaults", "validation", "auth", "idempotency", "fuzz", "schemathesis", "sdk", "drift",
+    "shape",
+    "defaults",
+    "validation",
+    "auth",
+    "idempotency",
+    "fuzz",
+    "schemathesis",
+    "sdk",
+    "drift",
 )
 CATEGORY_KEY = "conformance_category"
 SUMMARY_VERSION = 1
@@ -42,7 +50,8 @@ class CheckResult:
         rules = sorted({rule for r in self.records for rule in r.get("rules", [])})
         evidence = [
             {k: r[k] for k in ("exchange", "explanation") if k in r}
-            for r in self.records if r.get("findings")
+            for r in self.records
+            if r.get("findings")
         ]
         return {
             "id": self.id,
@@ -71,7 +80,7 @@ class Results:
         result = self.checks.setdefault(report.nodeid, CheckResult(report.nodeid, str(category)))
         result.duration += report.duration
         if report.when == "call":
-            result.records = [v for k, v in props if k == RECORD]
+            result.records = [dict(v) for k, v in props if k == RECORD and isinstance(v, dict)]
         if report.skipped:
             if result.outcome == "passed":
                 result.outcome = "skipped"
@@ -82,13 +91,13 @@ class Results:
             text = report.longreprtext.strip()
             if report.when != "call":
                 text = f"error in {report.when}: {text.splitlines()[-1] if text else ''}"
-            result.message = "\n".join(filter(None, (result.message if report.when == "teardown" else "", text)))[:6000]
+            result.message = "\n".join(
+                filter(None, (result.message if report.when == "teardown" else "", text))
+            )[:6000]
             return
         if report.when == "call" and result.findings("warning") and result.outcome == "passed":
             result.outcome = "warning"
-            result.message = "\n".join(
-                f"additive drift: {f['path']}" for f in result.findings("warning")
-            )
+            result.message = "\n".join(f"additive drift: {f['path']}" for f in result.findings("warning"))
 
     def counts(self) -> dict[str, int]:
         counts = {"passed": 0, "failed": 0, "warnings": 0, "skipped": 0}
@@ -111,8 +120,7 @@ class Results:
 
     def summary(self, target: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
         finished = dt.datetime.now(dt.UTC)
-        verdict = ("unreachable" if self.unreachable
-                   else "conforms" if self.conforms else "does not conform")
+        verdict = "unreachable" if self.unreachable else "conforms" if self.conforms else "does not conform"
         return {
             "schema": "conformance-summary",
             "version": SUMMARY_VERSION,

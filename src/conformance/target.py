@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,47 +9,19 @@ from typing import Any
 
 from conformance.client import Client, Exchange, NotJSON, is_loopback
 from conformance.contracts.model import Contract
-from conformance.errors import AccountSetupError, SettingsError
+from conformance.errors import AccountSetupError
 from conformance.oracle import flat_controller
+from conformance.settings import Settings
 
 __all__ = [
-    "DEFAULT_MOCK_KEY",
     "Account",
     "AccountSetupError",
     "Accounts",
-    "Settings",
-    "SettingsError",
     "Target",
     "open_target",
 ]
 
-DEFAULT_MOCK_KEY = "sk_test_conformance"
 DEFAULT_LIVE_RATE = 20.0  # requests per second: under the test-mode limit of about 25
-
-
-@dataclass(frozen=True)
-class Settings:
-    base_url: str | None = None
-    api_key: str | None = None
-    api_version: str | None = None
-    rate: float | None = None
-    allow_livemode: bool = False
-
-    def resolved_key(self) -> str:
-        return self.api_key or os.environ.get("STRIPE_API_KEY") or DEFAULT_MOCK_KEY
-
-    def check(self, contract: Contract) -> None:
-        key = self.resolved_key()
-        live = tuple(contract.conventions["keys"]["live_prefixes"])
-        if key.startswith(live) and not self.allow_livemode:
-            raise SettingsError(
-                "refusing a live-mode API key: the suite creates and deletes accounts;"
-                " use a test key, or pass --allow-livemode if you mean it"
-            )
-        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
-            raise SettingsError(f"--base-url must start with http:// or https://, not {self.base_url!r}")
-        if self.rate is not None and self.rate <= 0:
-            raise SettingsError("--rate must be a positive number of requests per second")
 
 
 @dataclass
@@ -82,8 +53,13 @@ class Target:
         self.accounts = Accounts(self)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "base_url": self.base_url, "mode": self.mode,
-                "livemode": self.livemode, "api_version": self.client.api_version}
+        return {
+            "name": self.name,
+            "base_url": self.base_url,
+            "mode": self.mode,
+            "livemode": self.livemode,
+            "api_version": self.client.api_version,
+        }
 
 
 class Accounts:
@@ -124,8 +100,10 @@ class Accounts:
                 extra["capabilities"] = {c: {"requested": True} for c in live["capabilities"]}
         requested = flat_controller({"controller": spec["controller"]})
         client = self.target.client
-        attempts = [("controller", {"controller": spec["controller"], **extra}),
-                    ("type", {"type": spec["legacy_type"], **extra})]
+        attempts = [
+            ("controller", {"controller": spec["controller"], **extra}),
+            ("type", {"type": spec["legacy_type"], **extra}),
+        ]
         answers = []
         for via, params in attempts:
             exchange = client.create_account(params)

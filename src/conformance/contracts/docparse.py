@@ -8,6 +8,7 @@ between two tokens belongs to the earlier one.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -108,7 +109,7 @@ def curl_form_pairs(code: str) -> list[tuple[str, str]]:
     """The ``-d key=value`` pairs of a curl example, in order."""
     words = shlex.split(re.sub(r"\\\s+", " ", code))
     pairs: list[tuple[str, str]] = []
-    for flag, arg in zip(words, words[1:], strict=False):
+    for flag, arg in itertools.pairwise(words):
         if flag in ("-d", "--data", "--data-urlencode"):
             key, _, value = arg.partition("=")
             pairs.append((key, value))

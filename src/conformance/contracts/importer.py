@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import pairwise, product
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from conformance.contracts.rules import evaluate_features
 from conformance.contracts.statements import Statement, classify
 from conformance.forms import FormError, decode_form, encode_form
 
-__all__ = ["ImportResult", "import_documents", "write_contracts"]
+__all__ = ["ImportResult", "import_documents"]
 
 PARAMETERS, ATTRIBUTES, EXAMPLE, REQUEST_EXAMPLE = "parameters", "attributes", "example", "request"
 _RANK = {PARAMETERS: 0, ATTRIBUTES: 1, EXAMPLE: 2}
@@ -46,9 +46,7 @@ class ImportResult:
     """Everything the importer found; :func:`write_contracts` lays it out as files."""
 
     provenance: dict[str, Any] = field(default_factory=dict)
-    fields: dict[str, dict[str, Any]] = field(
-        default_factory=lambda: {"request": {}, "response": {}}
-    )
+    fields: dict[str, dict[str, Any]] = field(default_factory=lambda: {"request": {}, "response": {}})
     components: dict[str, dict[str, Any]] = field(default_factory=dict)
     defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     constraints: list[dict[str, Any]] = field(default_factory=list)
@@ -56,9 +54,7 @@ class ImportResult:
     inconsistencies: list[dict[str, Any]] = field(default_factory=list)
     unparsed: list[dict[str, str]] = field(default_factory=list)
     # per (component, feature): ref -> (rule, interpreted phrase id)
-    _stated: dict[tuple[str, str], dict[str, tuple[dict[str, Any], str | None]]] = field(
-        default_factory=dict
-    )
+    _stated: dict[tuple[str, str], dict[str, tuple[dict[str, Any], str | None]]] = field(default_factory=dict)
     _constraints: dict[tuple[str, str], dict[str, tuple[dict[str, Any], str | None]]] = field(
         default_factory=dict
     )
@@ -78,8 +74,12 @@ def _sources(entry: dict[str, Any], ref: str) -> None:
 def _component(result: ImportResult, name: str) -> dict[str, Any]:
     return result.components.setdefault(
         name,
-        {"sources": [], "enabled": {"type": "boolean", "required": False, "sources": []},
-         "features": {}, "features_documented_empty": False},
+        {
+            "sources": [],
+            "enabled": {"type": "boolean", "required": False, "sources": []},
+            "features": {},
+            "features_documented_empty": False,
+        },
     )
 
 
@@ -94,7 +94,13 @@ def _read_entries(result: ImportResult, doc: _Doc) -> None:
         section = entry.section.split(" ")[0].lower() if entry.section else ""
         part = PARAMETERS if section == "parameters" else ATTRIBUTES if section == "attributes" else None
         if part is None:
-            result.unparsed.append({"source": doc.name, "path": entry.path, "statement": "entry outside a parameters or attributes section"})
+            result.unparsed.append(
+                {
+                    "source": doc.name,
+                    "path": entry.path,
+                    "statement": "entry outside a parameters or attributes section",
+                }
+            )
             continue
         ref = doc.ref(part)
         parts = entry.path.split(".")
@@ -123,7 +129,13 @@ def _read_entries(result: ImportResult, doc: _Doc) -> None:
             feat["request" if part == PARAMETERS else "response"] = True
             _sources(feat, ref)
         else:
-            result.unparsed.append({"source": doc.name, "path": entry.path, "statement": "field at an unexpected place"})
+            result.unparsed.append(
+                {
+                    "source": doc.name,
+                    "path": entry.path,
+                    "statement": "field at an unexpected place",
+                }
+            )
             continue
         _read_prose(result, doc, ref, parts, entry.text)
 
@@ -178,10 +190,18 @@ def _read_examples(result: ImportResult, doc: _Doc) -> None:
             try:
                 payload = json.loads(block.code)
             except json.JSONDecodeError as exc:
-                result.unparsed.append({"source": doc.name, "path": "example", "statement": f"example JSON does not parse: {exc}"})
+                result.unparsed.append(
+                    {
+                        "source": doc.name,
+                        "path": "example",
+                        "statement": f"example JSON does not parse: {exc}",
+                    }
+                )
                 continue
             result.examples[f"{stem}.response"] = {
-                "source": doc.ref(EXAMPLE), "section": block.section, "body": payload
+                "source": doc.ref(EXAMPLE),
+                "section": block.section,
+                "body": payload,
             }
         elif block.lang == "curl":
             pairs = curl_form_pairs(block.code)
@@ -189,7 +209,13 @@ def _read_examples(result: ImportResult, doc: _Doc) -> None:
             try:
                 params = decode_form(form)
             except FormError as exc:
-                result.unparsed.append({"source": doc.name, "path": "example", "statement": f"example request does not decode: {exc}"})
+                result.unparsed.append(
+                    {
+                        "source": doc.name,
+                        "path": "example",
+                        "statement": f"example request does not decode: {exc}",
+                    }
+                )
                 continue
             result.examples[f"{stem}.request"] = {
                 "source": doc.ref(REQUEST_EXAMPLE),
@@ -232,8 +258,10 @@ def _merge_defaults(result: ImportResult) -> None:
         for other in refs:
             if other not in agreeing:
                 result.inconsistent(
-                    "default_rule", [f"components.{comp}.features.{feat}"],
-                    stated={refs[0]: winner_rule, other: stated[other][0]}, effective=refs[0],
+                    "default_rule",
+                    [f"components.{comp}.features.{feat}"],
+                    stated={refs[0]: winner_rule, other: stated[other][0]},
+                    effective=refs[0],
                 )
     for (comp, feat), stated in sorted(result._constraints.items()):
         refs = sorted(stated, key=lambda r: _RANK[r.split("#")[1]])
@@ -241,7 +269,11 @@ def _merge_defaults(result: ImportResult) -> None:
         agreeing = [r for r in refs if stated[r][0] == rule]
         constraint: dict[str, Any] = {
             "id": f"{comp}.{feat}={str(rule['value']).lower()}",
-            "component": comp, "feature": feat, **rule, "grade": "doc", "sources": sorted(agreeing),
+            "component": comp,
+            "feature": feat,
+            **rule,
+            "grade": "doc",
+            "sources": sorted(agreeing),
         }
         interpreted = {r: stated[r][1] for r in agreeing if stated[r][1]}
         if interpreted:
@@ -250,8 +282,10 @@ def _merge_defaults(result: ImportResult) -> None:
         for other in refs:
             if other not in agreeing:
                 result.inconsistent(
-                    "constraint", [f"components.{comp}.features.{feat}"],
-                    stated={refs[0]: rule, other: stated[other][0]}, effective=refs[0],
+                    "constraint",
+                    [f"components.{comp}.features.{feat}"],
+                    stated={refs[0]: rule, other: stated[other][0]},
+                    effective=refs[0],
                 )
 
 
@@ -266,8 +300,10 @@ def _group_phrasings(result: ImportResult) -> None:
             stated: dict[str, Any] = {r: {"phrase": p} for r, p in interpreted.items()}
             stated.update({r: {"field": entry["rule"]["when"]} for r in literal})
             result.inconsistent(
-                "rule_phrasing", [f"components.{comp}.features.{feat}"],
-                stated=stated, effective="same rule",
+                "rule_phrasing",
+                [f"components.{comp}.features.{feat}"],
+                stated=stated,
+                effective="same rule",
             )
 
 
@@ -277,13 +313,16 @@ def _structure_diffs(result: ImportResult, docs: list[_Doc]) -> None:
         for ref in info["sources"]:
             per_part.setdefault(ref, set()).add(comp)
     refs = sorted(per_part, key=lambda r: (_RANK.get(r.split("#")[1], 9), r))
-    for a, b in zip(refs, refs[1:], strict=False):
+    for a, b in pairwise(refs):
         if per_part[a] != per_part[b]:
             result.inconsistent(
                 "component_set",
                 [f"components.{c}" for c in per_part[a] ^ per_part[b]],
                 counts={a: len(per_part[a]), b: len(per_part[b])},
-                only_in={a: sorted(per_part[a] - per_part[b]), b: sorted(per_part[b] - per_part[a])},
+                only_in={
+                    a: sorted(per_part[a] - per_part[b]),
+                    b: sorted(per_part[b] - per_part[a]),
+                },
                 effective="union",
             )
     for comp, info in sorted(result.components.items()):
@@ -294,14 +333,20 @@ def _structure_diffs(result: ImportResult, docs: list[_Doc]) -> None:
         for ref in info["sources"]:
             feature_refs.setdefault(ref, set())
         keys = sorted(feature_refs)
-        for a, b in zip(keys, keys[1:], strict=False):
+        for a, b in pairwise(keys):
             if feature_refs[a] != feature_refs[b]:
-                only_a, only_b = feature_refs[a] - feature_refs[b], feature_refs[b] - feature_refs[a]
-                kind = "response_only_field" if all(
-                    not info["features"][f]["request"] for f in only_a | only_b
-                ) else "feature_set"
+                only_a, only_b = (
+                    feature_refs[a] - feature_refs[b],
+                    feature_refs[b] - feature_refs[a],
+                )
+                kind = (
+                    "response_only_field"
+                    if all(not info["features"][f]["request"] for f in only_a | only_b)
+                    else "feature_set"
+                )
                 result.inconsistent(
-                    kind, [f"components.{comp}.features.{f}" for f in only_a | only_b],
+                    kind,
+                    [f"components.{comp}.features.{f}" for f in only_a | only_b],
                     only_in={a: sorted(only_a), b: sorted(only_b)},
                 )
 
@@ -339,7 +384,8 @@ def _example_diffs(result: ImportResult) -> None:
             _, comp, _, feat = path.split(".")
             prose = result.defaults[f"{comp}.{feat}"]["sources"][0]
             result.inconsistent(
-                "example_value", [path],
+                "example_value",
+                [path],
                 stated={example["source"]: shown, prose: expected},
                 effective=prose,
             )
@@ -355,7 +401,8 @@ def _relation_diffs(result: ImportResult, ref: str, components: dict[str, Any]) 
             want = shown[rule["of"]] if rule["kind"] == "same" else not shown[rule["of"]]
             if shown[feat] != want:
                 result.inconsistent(
-                    "example_breaks_rule", [f"components.{comp}.features.{feat}"],
+                    "example_breaks_rule",
+                    [f"components.{comp}.features.{feat}"],
                     stated={ref: {feat: shown[feat], rule["of"]: shown[rule["of"]]}},
                     rule=rule,
                 )
@@ -396,11 +443,17 @@ def _example_only_defaults(result: ImportResult) -> None:
             if len(values) == 1:
                 result.defaults[key] = {
                     "rule": {"kind": "constant", "value": values.pop()},
-                    "grade": "example-only", "sources": sorted(seen),
+                    "grade": "example-only",
+                    "sources": sorted(seen),
                 }
             else:
-                result.unparsed.append({"source": ",".join(sorted(seen)) or "-", "path": f"components.{comp}.features.{feat}",
-                                        "statement": "no default in prose and no single example value"})
+                result.unparsed.append(
+                    {
+                        "source": ",".join(sorted(seen)) or "-",
+                        "path": f"components.{comp}.features.{feat}",
+                        "statement": "no default in prose and no single example value",
+                    }
+                )
 
 
 def _example_sources(result: ImportResult) -> None:
@@ -437,11 +490,18 @@ def _absent_references(result: ImportResult) -> None:
             data = illustrated.get((ref, comp, feat))
             if data and data["unset"] == rule["of"] and feat in data["then"]:
                 effective = {"kind": "constant", "value": data["then"][feat]}
-                entry["rule"], entry["derived_from"] = effective, {"illustration": ref, "stated_rule": rule}
+                entry["rule"], entry["derived_from"] = (
+                    effective,
+                    {"illustration": ref, "stated_rule": rule},
+                )
                 break
         result.inconsistent(
-            "rule_refers_to_absent_feature", [f"components.{comp}.features.{feat}"],
-            stated={"rule": rule, "features_of_component": sorted(result.components[comp]["features"])},
+            "rule_refers_to_absent_feature",
+            [f"components.{comp}.features.{feat}"],
+            stated={
+                "rule": rule,
+                "features_of_component": sorted(result.components[comp]["features"]),
+            },
             effective=effective or "unknown: not compared",
         )
 
@@ -452,7 +512,8 @@ def _check_illustrations(result: ImportResult) -> None:
         for name, value in data["then"].items():
             if name in result.components[comp]["features"] and got.get(name) != value:
                 result.inconsistent(
-                    "illustration", [f"components.{comp}.features.{name}"],
+                    "illustration",
+                    [f"components.{comp}.features.{name}"],
                     stated={ref: value, "rule": got.get(name)},
                 )
 

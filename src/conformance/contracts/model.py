@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -125,7 +126,7 @@ class Contract:
         return [c for c in self.constraints if c.component == component]
 
     def effective_features(
-        self, component: str, given: dict[str, bool], account: dict[str, str] | None
+        self, component: str, given: Mapping[str, bool], account: Mapping[str, str] | None
     ) -> dict[str, bool | None]:
         comp = self.components[component]
         values = evaluate_features(comp.rules, given, account)
@@ -150,7 +151,10 @@ def _build_components(raw: dict[str, Any], defaults: dict[str, Any]) -> dict[str
             d = defaults.get(f"{name}.{fname}")
             rule = (
                 DefaultRule(
-                    f"{name}.{fname}", d["rule"], d["grade"], tuple(d["sources"]),
+                    f"{name}.{fname}",
+                    d["rule"],
+                    d["grade"],
+                    tuple(d["sources"]),
                     dict(d.get("interpreted", {})),
                 )
                 if d
@@ -173,8 +177,7 @@ def load_contract(directory: Path) -> Contract:
         raise FileNotFoundError(f"no contracts in {directory} (components.json is missing)")
     defaults = _read_json(directory / "defaults.json")
     examples = {
-        p.name.removesuffix(".json"): _read_json(p)
-        for p in sorted((directory / "examples").glob("*.json"))
+        p.name.removesuffix(".json"): _read_json(p) for p in sorted((directory / "examples").glob("*.json"))
     }
     conventions_file = directory / "conventions.yaml"
     conventions = yaml.safe_load(conventions_file.read_text()) if conventions_file.exists() else {}
@@ -185,8 +188,13 @@ def load_contract(directory: Path) -> Contract:
         components=_build_components(_read_json(directory / "components.json"), defaults),
         constraints=tuple(
             Constraint(
-                c["id"], c["component"], c["feature"], c["value"], dict(c["requires"]),
-                c["grade"], tuple(c["sources"]),
+                c["id"],
+                c["component"],
+                c["feature"],
+                c["value"],
+                dict(c["requires"]),
+                c["grade"],
+                tuple(c["sources"]),
             )
             for c in _read_json(directory / "constraints.json")
         ),

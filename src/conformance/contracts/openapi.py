@@ -71,7 +71,10 @@ def build_openapi(contract: Contract) -> dict[str, Any]:
         "properties": {n: _response_component(contract, n) for n in names},
         "required": names,
     }
-    error_response = {"description": "Error", "content": {_JSON: {"schema": {"$ref": "#/components/schemas/error"}}}}
+    error_response = {
+        "description": "Error",
+        "content": {_JSON: {"schema": {"$ref": "#/components/schemas/error"}}},
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -116,7 +119,10 @@ def build_openapi(contract: Contract) -> dict[str, Any]:
                 "account_session_create_params": {
                     "type": "object",
                     "properties": {
-                        "account": {"type": _TYPES[request_fields["account"]["type"]], "minLength": 1},
+                        "account": {
+                            "type": _TYPES[request_fields["account"]["type"]],
+                            "minLength": 1,
+                        },
                         "components": {
                             "type": "object",
                             "properties": {n: _request_component(contract, n) for n in names},

@@ -32,9 +32,7 @@ PHRASES: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
-_NORMATIVE = re.compile(
-    r"\b(default|defaults|only|must|should|required|never|always)\b|`(true|false)`", re.I
-)
+_NORMATIVE = re.compile(r"\b(default|defaults|only|must|should|required|never|always)\b|`(true|false)`", re.I)
 
 
 @dataclass(frozen=True)
@@ -117,14 +115,14 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Statement | Non
         _relation,
     ),
     (
-        re.compile(
-            rf"Defaults to {_B} when `([\w.]+)` is set to `(\w+)` for the account, otherwise {_B}\."
-        ),
+        re.compile(rf"Defaults to {_B} when `([\w.]+)` is set to `(\w+)` for the account, otherwise {_B}\."),
         _conditional,
     ),
     (re.compile(rf"Default {_B} when (.+?), default {_B} otherwise\."), _phrase_conditional),
     (
-        re.compile(rf"This value can only be {_B} for accounts where `([\w.]+)` is `(\w+)` for the account\."),
+        re.compile(
+            rf"This value can only be {_B} for accounts where `([\w.]+)` is `(\w+)` for the account\."
+        ),
         _constraint,
     ),
     (re.compile(rf"This feature can only be {_B} for accounts where (.+?)\."), _phrase_constraint),

@@ -107,18 +107,27 @@ def create_app(
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if body and ctype != _FORM:
             return decide.error(
-                400, "invalid_request_error",
+                400,
+                "invalid_request_error",
                 f"Invalid request: the body must be {_FORM}, not {ctype or 'untyped'}.",
             )
         try:
             return decode_form(body)
         except FormError as exc:
-            return decide.error(400, "invalid_request_error", f"Invalid request: {exc.message}",
-                                param=exc.param, code="parameter_invalid")
+            return decide.error(
+                400,
+                "invalid_request_error",
+                f"Invalid request: {exc.message}",
+                param=exc.param,
+                code="parameter_invalid",
+            )
 
     def _too_large() -> Reply:
-        return decide.error(413, "invalid_request_error",
-                            f"Invalid request: the body is larger than {MAX_BODY} bytes.")
+        return decide.error(
+            413,
+            "invalid_request_error",
+            f"Invalid request: the body is larger than {MAX_BODY} bytes.",
+        )
 
     def endpoint(
         handler: Callable[[Request, dict[str, Any], str], Reply],
@@ -141,20 +150,30 @@ def create_app(
             version = request.headers.get("stripe-version")
             if version:
                 extra["Stripe-Version"] = version
-            idem = request.headers.get("idempotency-key") if request.method == "POST" else None
+            idem = (
+                request.headers.get("idempotency-key")
+                if request.method == "POST" and decide.idempotency
+                else None
+            )
             if not idem:
                 return _respond(handler(request, params, key), headers=extra)
             fingerprint = json.dumps([request.method, request.url.path, params], sort_keys=True)
             stored = idempotency.get(key, idem)
             if stored is not None:
                 if stored.fingerprint != fingerprint:
-                    return _respond(decide.error(
-                        400, "idempotency_error",
-                        "This Idempotency-Key was first used with other parameters;"
-                        " use a new key for a new request.",
-                    ))
-                return _respond((stored.status, {}), raw=stored.body,
-                                headers={**stored.headers, "Idempotent-Replayed": "true"})
+                    return _respond(
+                        decide.error(
+                            400,
+                            "idempotency_error",
+                            "This Idempotency-Key was first used with other parameters;"
+                            " use a new key for a new request.",
+                        )
+                    )
+                return _respond(
+                    (stored.status, {}),
+                    raw=stored.body,
+                    headers={**stored.headers, "Idempotent-Replayed": "true"},
+                )
             status, body = handler(request, params, key)
             raw = json.dumps(body, separators=(",", ":")).encode()
             if 200 <= status < 300:
@@ -177,10 +196,13 @@ def create_app(
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
-        return _respond(decide.error(
-            404 if status in (404, 405) else status, "invalid_request_error",
-            f"Unrecognized request URL ({request.method}: {request.url.path}).",
-        ))
+        return _respond(
+            decide.error(
+                404 if status in (404, 405) else status,
+                "invalid_request_error",
+                f"Unrecognized request URL ({request.method}: {request.url.path}).",
+            )
+        )
 
     async def crashed(request: Request, exc: Exception) -> Response:
         return _respond(decide.error(500, "api_error", "An internal error occurred in the mock."))

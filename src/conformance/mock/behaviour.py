@@ -31,8 +31,16 @@ _CONTROLLER_CHOICES = {
     ("requirement_collection",): ("application", "stripe"),
     ("stripe_dashboard", "type"): ("express", "full", "none"),
 }
-_ACCOUNT_PARAMS = {"type", "controller", "country", "email", "capabilities", "metadata",
-                   "business_type", "expand"}
+_ACCOUNT_PARAMS = {
+    "type",
+    "controller",
+    "country",
+    "email",
+    "capabilities",
+    "metadata",
+    "business_type",
+    "expand",
+}
 
 
 def _token(length: int) -> str:
@@ -41,6 +49,7 @@ def _token(length: int) -> str:
 
 class Behaviour:
     session_lifetime = 1800
+    idempotency = True  # honour Idempotency-Key (replay and conflict)
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
@@ -52,8 +61,15 @@ class Behaviour:
         self.archetypes: dict[str, dict[str, Any]] = conv["archetypes"]
 
     # -- errors ------------------------------------------------------------------
-    def error(self, status: int, type_: str, message: str, *, param: str | None = None,
-              code: str | None = None) -> Reply:
+    def error(
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> Reply:
         error: dict[str, Any] = {"type": type_, "message": message}
         if code:
             error["code"] = code
@@ -63,8 +79,13 @@ class Behaviour:
         return status, {"error": error}
 
     def expected_error(self, expected: ExpectedError, params: Mapping[str, Any]) -> Reply:
-        return self.error(expected.status, expected.type, self.message(expected, params),
-                          param=expected.param, code=expected.code)
+        return self.error(
+            expected.status,
+            expected.type,
+            self.message(expected, params),
+            param=expected.param,
+            code=expected.code,
+        )
 
     def message(self, expected: ExpectedError, params: Mapping[str, Any]) -> str:
         param = expected.param or ""
@@ -87,12 +108,13 @@ class Behaviour:
     def authenticate(self, key: str | None) -> Reply | None:
         """None when the key is acceptable; else the 401 to answer."""
         if not key:
-            return self.error(401, "invalid_request_error",
-                              "You did not provide an API key: send it as HTTP Basic user name"
-                              " or as a Bearer token.")
+            return self.error(
+                401,
+                "invalid_request_error",
+                "You did not provide an API key: send it as HTTP Basic user name or as a Bearer token.",
+            )
         if not key.startswith(self.well_formed):
-            return self.error(401, "invalid_request_error",
-                              f"Invalid API Key provided: {mask(key)}")
+            return self.error(401, "invalid_request_error", f"Invalid API Key provided: {mask(key)}")
         return None
 
     def livemode(self, key: str) -> bool:
@@ -122,25 +144,45 @@ class Behaviour:
     def create_account(self, params: Mapping[str, Any], key: str) -> Reply:
         for name in params:
             if name not in _ACCOUNT_PARAMS:
-                return self.error(400, "invalid_request_error", f"Received unknown parameter: {name}",
-                                  param=name, code="parameter_unknown")
+                return self.error(
+                    400,
+                    "invalid_request_error",
+                    f"Received unknown parameter: {name}",
+                    param=name,
+                    code="parameter_unknown",
+                )
         legacy = params.get("type")
         archetype = "full"
         if legacy is not None:
             matches = [a for a, info in self.archetypes.items() if info["legacy_type"] == legacy]
             if not matches:
-                return self.error(400, "invalid_request_error", f"Invalid value for type: {legacy}.",
-                                  param="type", code="parameter_invalid")
+                return self.error(
+                    400,
+                    "invalid_request_error",
+                    f"Invalid value for type: {legacy}.",
+                    param="type",
+                    code="parameter_invalid",
+                )
             archetype = matches[0]
         given = params.get("controller") or {}
         if not isinstance(given, Mapping):
-            return self.error(400, "invalid_request_error", "Invalid value for controller.",
-                              param="controller")
-        dashboard = (given.get("stripe_dashboard") or {}).get("type") if isinstance(
-            given.get("stripe_dashboard"), Mapping) else None
+            return self.error(
+                400, "invalid_request_error", "Invalid value for controller.", param="controller"
+            )
+        dashboard = (
+            (given.get("stripe_dashboard") or {}).get("type")
+            if isinstance(given.get("stripe_dashboard"), Mapping)
+            else None
+        )
         if legacy is None and dashboard is not None:
-            archetype = next((a for a, i in self.archetypes.items()
-                              if i["controller"]["stripe_dashboard"]["type"] == dashboard), archetype)
+            archetype = next(
+                (
+                    a
+                    for a, i in self.archetypes.items()
+                    if i["controller"]["stripe_dashboard"]["type"] == dashboard
+                ),
+                archetype,
+            )
         controller = copy.deepcopy(self.archetypes[archetype]["controller"])
         problem = self._apply_controller(controller, given, ("controller",))
         if problem is not None:
@@ -159,8 +201,9 @@ class Behaviour:
         self.accounts.add(account, flat_controller(account))
         return 200, account
 
-    def _apply_controller(self, into: dict[str, Any], given: Mapping[str, Any],
-                          where: tuple[str, ...]) -> Reply | None:
+    def _apply_controller(
+        self, into: dict[str, Any], given: Mapping[str, Any], where: tuple[str, ...]
+    ) -> Reply | None:
         for name, value in given.items():
             path = (*where, name)
             rel = path[1:]
@@ -172,9 +215,13 @@ class Behaviour:
                     return problem
             elif rel in _CONTROLLER_CHOICES:
                 if value not in _CONTROLLER_CHOICES[rel]:
-                    return self.error(400, "invalid_request_error",
-                                      f"Invalid value for {bracket_path(path)}: {value}.",
-                                      param=bracket_path(path), code="parameter_invalid")
+                    return self.error(
+                        400,
+                        "invalid_request_error",
+                        f"Invalid value for {bracket_path(path)}: {value}.",
+                        param=bracket_path(path),
+                        code="parameter_invalid",
+                    )
                 into[name] = value
             else:
                 return self._unknown(path)
@@ -182,8 +229,13 @@ class Behaviour:
 
     def _unknown(self, path: tuple[str, ...]) -> Reply:
         param = bracket_path(path)
-        return self.error(400, "invalid_request_error", f"Received unknown parameter: {param}",
-                          param=param, code="parameter_unknown")
+        return self.error(
+            400,
+            "invalid_request_error",
+            f"Received unknown parameter: {param}",
+            param=param,
+            code="parameter_unknown",
+        )
 
     def retrieve_account(self, account_id: str) -> Reply:
         account = self.accounts.get_account(account_id)
@@ -197,5 +249,10 @@ class Behaviour:
         return 200, {"id": account_id, "object": "account", "deleted": True}
 
     def _no_such_account(self, account_id: str) -> Reply:
-        return self.error(404, "invalid_request_error", f"No such account: '{account_id}'",
-                          param="account", code="resource_missing")
+        return self.error(
+            404,
+            "invalid_request_error",
+            f"No such account: '{account_id}'",
+            param="account",
+            code="resource_missing",
+        )

@@ -58,7 +58,6 @@ class EmbeddedServer:
         port = sock.getsockname()[1]
         self.url = f"http://{self.host}:{port}"
         self._server = uvicorn.Server(_config(self.app, host=self.host, port=port))
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         server = self._server
         self._thread = threading.Thread(
             target=lambda: server.run(sockets=[sock]), name="conformance-mock", daemon=True
@@ -82,6 +81,10 @@ class EmbeddedServer:
     def __enter__(self) -> EmbeddedServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

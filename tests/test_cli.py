@@ -1,0 +1,129 @@
+"""The command line: verdicts, exit codes, and one clear line for bad input."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .conftest import ROOT, SEEDS
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_embedded_run_conforms_and_writes_summary(cli):
+    run = cli("run", "-q")
+    assert run.code == 0, run.stdout[-2000:] + run.stderr
+    summary = run.summary
+    assert summary["verdict"] == "conforms"
+    assert set(summary["counts"]) >= {"passed", "failed", "warnings", "skipped"}
+    check = summary["checks"][0]
+    assert set(check) >= {"id", "category", "outcome", "message"}
+    assert {c["category"] for c in summary["checks"]} == {
+        "shape",
+        "defaults",
+        "validation",
+        "auth",
+        "idempotency",
+    }
+
+
+def test_nothing_listening_exits_2_with_one_line(cli):
+    run = cli("run", "--base-url", f"http://127.0.0.1:{_free_port()}")
+    assert run.code == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unreachable" in lines[0] and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (("run", "--no-such-flag"), {}, "unrecognized arguments"),
+        (("run", "--base-url", "ftp://x"), {}, "--base-url must start with"),
+        (("run",), {"STRIPE_API_KEY": "sk_live_" + "x" * 8}, "live-mode"),
+        (("run", "-m", "not_a_category"), {}, "not_a_category"),
+        (("run", "--contracts", "/nonexistent"), {}, "cannot load contracts"),
+        (("frobnicate",), {}, "invalid choice"),
+        (("contracts", "import", "/nonexistent.md"), {}, "no such document"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(cli, args, env, says):
+    run = cli(*args, env=env)
+    assert run.code == 2, run.stdout[-1000:] + run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_live_key_refused_before_any_request(committed, serve, cli):
+    from conformance.mock import create_app
+
+    app = create_app(committed)
+    url = serve(app)
+    run = cli("run", "--base-url", url, env={"STRIPE_API_KEY": "sk_live_" + "y" * 8})
+    assert run.code == 2
+    assert len(app.state.behaviour.accounts) == 0
+
+
+def test_serve_port_in_use_exits_2(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=ROOT,
+        )
+    assert proc.returncode == 2 and "cannot listen" in proc.stderr
+
+
+def test_serve_answers(tmp_path):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                r = httpx.post(
+                    f"http://127.0.0.1:{port}/v1/accounts",
+                    data={"type": "custom"},
+                    auth=("sk_test_serve", ""),
+                )
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "conformance serve did not start"
+                time.sleep(0.1)
+        assert r.status_code == 200 and r.json()["controller"]["requirement_collection"] == "application"
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert "sk_test_serve" not in out + err
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"the API docs are not at {SEEDS}")
+def test_contracts_import(cli, tmp_path):
+    out = tmp_path / "contracts"
+    run = cli("contracts", "import", *map(str, sorted(SEEDS.glob("*.md"))), "--out", str(out))
+    assert run.code == 0, run.stderr
+    assert "19 components" in run.stdout and "0 unparsed" in run.stdout
+    assert json.loads((out / "unparsed.json").read_text()) == []
+    assert (out / "openapi.yaml").is_file()

@@ -1,0 +1,40 @@
+"""The suites have teeth: `conformance run` against each fault-injected mock
+exits 1 and names the broken rule; against a correct one it exits 0."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.mock import create_app
+
+from .faults import FAULTS
+
+
+def test_correct_mock_conforms(committed, serve, cli):
+    run = cli("run", "--base-url", serve(create_app(committed)))
+    assert run.code == 0, run.stdout[-3000:] + run.stderr
+    summary = run.summary
+    assert summary["verdict"] == "conforms" and summary["counts"]["failed"] == 0
+    assert summary["counts"]["passed"] > 150
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+def test_fault_is_caught(fault, committed, serve, cli):
+    run = cli("run", "--base-url", serve(fault.build(committed)))
+    assert run.code == 1, run.stdout[-3000:] + run.stderr
+    named = run.failed_rules()
+    assert any(
+        rule == fault.rule or (fault.rule.endswith(":") and rule.startswith(fault.rule)) for rule in named
+    ), f"{fault.name}: the suites named {sorted(named)}"
+    assert run.summary["verdict"] == "does not conform"
+    assert fault.rule.rstrip(":") in run.stdout
+
+
+def test_independent_implementation_conforms(serve, cli):
+    """A server written without the toolkit's code passes: the suites do not merely
+    agree with their own mock."""
+    from .independent import make_app
+
+    run = cli("run", "--base-url", serve(make_app()))
+    assert run.code == 0, run.stdout[-4000:] + run.stderr
+    assert run.summary["counts"]["failed"] == 0
