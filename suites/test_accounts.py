@@ -53,3 +53,7 @@ def test_account_lifecycle(check, contract):
     )
     after = check.target.client.retrieve_account(account_id)
     check.judge(after, check.oracle.error("not_found", None, "accounts.lifecycle"))
+
+
+def _field(exchange, name):
+    return exchange.json.get(name) if isinstance(exchange.json, dict) else None

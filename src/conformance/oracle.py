@@ -12,6 +12,7 @@ leaf a string) so that the oracle judges exactly what travelled.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,13 @@ class ExpectedError:
     param: str | None
     code: str | None
     rule: Rule
+    deeper_ok: bool = False  # an object sent where a value belongs: its inner path may be named
+
+    def names(self, param: object) -> bool:
+        """Whether an error naming ``param`` names what this expectation means."""
+        if self.param is None or param == self.param:
+            return True
+        return self.deeper_ok and isinstance(param, str) and param.startswith(self.param + "[")
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,7 @@ class Oracle:
             return None
         if isinstance(value, str):
             return self.error("parameter_invalid", param, "validation.invalid_boolean")
-        return self._invalid(value, param)
+        return dataclasses.replace(self._invalid(value, param), deeper_ok=True)
 
     # -- the one function ------------------------------------------------------
     def expect(self, params: Mapping[str, Any], accounts: Accounts, *, livemode: bool) -> Expected:
