@@ -21,6 +21,8 @@ MAX_PAIRS = 2000
 _KEY = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
 _SUBKEY = re.compile(r"\[([^\[\]]*)\]")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")  # needs no percent-encoding
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.~\[\]-]*")
 
 
 class FormError(ValueError):
@@ -64,14 +66,19 @@ def form_pairs(params: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Itera
             yield bracket_path(path), _scalar(value)
 
 
+def _quote(text: str, safe: str) -> str:
+    plain = _PLAIN_KEY if safe else _PLAIN
+    return text if plain.fullmatch(text) else quote(text, safe=safe)
+
+
 def encode_form(params: Mapping[str, Any]) -> str:
     """Encode with literal brackets (readable in curl lines and cassettes)."""
-    return "&".join(f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in form_pairs(params))
+    return "&".join(f"{_quote(k, '[]')}={_quote(v, '')}" for k, v in form_pairs(params))
 
 
 def _unescape(text: str, where: str) -> str:
-    if _BAD_ESCAPE.search(text):
-        raise FormError(f"Invalid percent-encoding in {where}.")
+    if "%" not in text and "+" not in text:
+        return text
     try:
         return unquote_plus(text, errors="strict")
     except UnicodeDecodeError as exc:
@@ -79,6 +86,8 @@ def _unescape(text: str, where: str) -> str:
 
 
 def _split_key(key: str) -> list[str]:
+    if "[" not in key and "]" not in key and key:
+        return [key]
     match = _KEY.fullmatch(key)
     if match is None:
         raise FormError(f"Invalid parameter name: {key!r}.", param=key or None)
@@ -102,6 +111,8 @@ def decode_form(body: bytes | str) -> dict[str, Any]:
             raise FormError("The request body is not valid UTF-8.") from exc
     else:
         text = body
+    if "%" in text and _BAD_ESCAPE.search(text):
+        raise FormError("Invalid percent-encoding in the request body.")
     result: dict[str, Any] = {}
     pieces = [p for p in text.split("&") if p]
     if len(pieces) > MAX_PAIRS:
@@ -118,25 +129,27 @@ def decode_form(body: bytes | str) -> dict[str, Any]:
 
 def _insert(root: dict[str, Any], parts: list[str], value: str) -> None:
     node: Any = root
-    for depth, part in enumerate(parts[:-1]):
-        following = parts[depth + 1]
-        here = bracket_path(parts[: depth + 1])
+    last = len(parts) - 1
+    for depth in range(last):
+        part = parts[depth]
+        array = parts[depth + 1] == ""
         if isinstance(node, list):
+            here = bracket_path(parts[: depth + 1])
             raise FormError(f"Invalid array parameter: {here}.", param=here)
         child = node.get(part)
         if child is None:
-            child = [] if following == "" else {}
+            child = [] if array else {}
             node[part] = child
-        elif isinstance(child, str) or (isinstance(child, list) != (following == "")):
+        elif isinstance(child, str) or isinstance(child, list) != array:
+            here = bracket_path(parts[: depth + 1])
             raise FormError(f"Conflicting values for {here}.", param=here)
         node = child
-    last = parts[-1]
-    full = bracket_path(parts)
+    name = parts[last]
     if isinstance(node, list):
         node.append(value)
-    elif last == "":
-        raise FormError(f"Invalid parameter name: {full}.", param=full)
-    elif last in node:
-        raise FormError(f"Parameter {full} was given more than once.", param=full)
+    elif name == "" or name in node:
+        full = bracket_path(parts)
+        problem = "Invalid parameter name" if name == "" else f"Parameter {full} was given more than once"
+        raise FormError(f"{problem}: {full}." if name == "" else f"{problem}.", param=full)
     else:
-        node[last] = value
+        node[name] = value

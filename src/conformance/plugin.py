@@ -228,6 +228,28 @@ def _target_info(config: pytest.Config) -> dict[str, object]:
     }
 
 
+def _run_info(config: pytest.Config) -> dict[str, object]:
+    """What the report needs beyond the results: the seed and the contract's extent."""
+    contract = contract_of(config)
+    return {
+        "seed": config.getoption("hypothesis_seed", default=None),
+        "contract": {
+            "directory": str(contract.directory),
+            "components": {name: list(comp.features) for name, comp in contract.components.items()},
+            "archetypes": list(contract.archetypes),
+            "rules": len(_rule_ids(contract)),
+            "inconsistencies": list(contract.inconsistencies),
+            "unparsed": list(contract.unparsed),
+        },
+    }
+
+
+def _rule_ids(contract: Contract) -> dict[str, object]:
+    from conformance.oracle import Oracle
+
+    return dict(Oracle(contract).rules)
+
+
 def report_dir(config: pytest.Config) -> Path:
     option = config.getoption("conformance_reports")
     return Path(option) if option else config.rootpath / "reports"
@@ -249,7 +271,7 @@ class _Reporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.results.checks:
             return
-        self.results.write(report_dir(self.config), _target_info(self.config))
+        self.results.write(report_dir(self.config), _target_info(self.config), _run_info(self.config))
         if self.results.unreachable:
             session.exitstatus = 2
 
