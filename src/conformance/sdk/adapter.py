@@ -1,0 +1,157 @@
+"""Run an SDK adapter: a command that makes one Account Session with an SDK.
+
+The protocol (documented in the README, "Gating an SDK build"):
+
+- ``COMMAND --version`` prints one JSON object naming the SDK:
+  ``{"name": ..., "version": ..., "language": ..., "api_version": ...}``.
+- ``COMMAND`` reads ONE JSON request description on stdin,
+  ``{"account": ..., "components": {...}, "idempotency_key": optional, "api_version": optional}``
+  (every key but the last two is a create parameter, passed as given), calls the
+  SDK's create against ``$CONFORMANCE_BASE_URL`` with ``$CONFORMANCE_API_KEY``
+  (no retries), and prints the SDK's parsed object as JSON, or on an SDK error
+  ``{"error": {"class", "status", "type", "param", "code"}}``; exit status 0.
+
+Standard library only: the command line resolves adapters before pytest starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BUILTIN", "ENV_API_KEY", "ENV_BASE_URL", "Adapter", "AdapterError", "Answer", "resolve"]
+
+ENV_BASE_URL = "CONFORMANCE_BASE_URL"
+ENV_API_KEY = "CONFORMANCE_API_KEY"
+BUILTIN = ("python", "node")
+_HERE = Path(__file__).resolve().parent
+
+
+class AdapterError(Exception):
+    """The adapter cannot be run, or broke the protocol: one line for the user."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one adapter call printed, parsed."""
+
+    output: dict[str, Any]
+    stderr: str
+    elapsed: float
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        error = self.output.get("error")
+        return error if isinstance(error, dict) and len(self.output) == 1 else None
+
+
+@dataclass(frozen=True)
+class Adapter:
+    spec: str  # what the user named: python, node, or a command line
+    command: tuple[str, ...]
+    timeout: float = 60.0
+
+    def describe(self) -> dict[str, Any]:
+        """The SDK's name and version (``--version``), plus how it was run."""
+        info = self._json(self._exec(["--version"], ""), "--version")
+        for key in ("name", "version"):
+            if not isinstance(info.get(key), str) or not info[key]:
+                raise AdapterError(f"adapter {self.spec!r} --version printed no {key!r}: {info}")
+        return {**info, "adapter": self.spec}
+
+    def call(self, description: dict[str, Any], base_url: str, api_key: str) -> Answer:
+        """One create through the SDK; raises :class:`AdapterError` if the adapter crashes."""
+        env = {**os.environ, ENV_BASE_URL: base_url, ENV_API_KEY: api_key}
+        started = time.monotonic()
+        proc = self._exec([], json.dumps(description), env)
+        return Answer(self._json(proc, "a create call"), proc.stderr, time.monotonic() - started)
+
+    def _exec(
+        self, extra: list[str], stdin: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        try:
+            return subprocess.run(
+                [*self.command, *extra],
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                env=env,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise AdapterError(f"adapter {self.spec!r}: no such command {self.command[0]!r}") from exc
+        except PermissionError as exc:
+            raise AdapterError(f"adapter {self.spec!r}: {self.command[0]!r} is not executable") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise AdapterError(f"adapter {self.spec!r} did not finish within {self.timeout:.0f} s") from exc
+
+    def _json(self, proc: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
+        if proc.returncode != 0:
+            raise AdapterError(
+                f"adapter {self.spec!r} crashed on {what} (exit {proc.returncode}): {_last(proc.stderr)}"
+            )
+        try:
+            output = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            output = None
+        if not isinstance(output, dict):
+            raise AdapterError(
+                f"adapter {self.spec!r} printed no JSON object on {what}: {_last(proc.stdout) or '(nothing)'}"
+            )
+        return output
+
+
+def _last(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else "(no output)"
+
+
+def _node_dir() -> Path | None:
+    from conformance.paths import project_root
+
+    root = project_root()
+    return root / "adapters" / "node" if root is not None else None
+
+
+def resolve(spec: str, *, timeout: float = 60.0) -> Adapter:
+    """``python`` and ``node`` are the shipped adapters; anything else is a command line."""
+    if spec == "python":
+        try:
+            import importlib.util
+
+            found = importlib.util.find_spec("stripe") is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise AdapterError(
+                "adapter 'python' needs the Python SDK: pip install 'conformance[sdk]' (or make setup)"
+            )
+        return Adapter(spec, (sys.executable, str(_HERE / "adapters" / "stripe_python.py")), timeout)
+    if spec == "node":
+        node = shutil.which("node")
+        if node is None:
+            raise AdapterError("adapter 'node' needs node (20 or later) on PATH")
+        where = _node_dir()
+        if where is None or not (where / "adapter.js").is_file():
+            raise AdapterError("adapter 'node' ships with the source checkout (adapters/node/)")
+        if not (where / "node_modules" / "stripe" / "package.json").is_file():
+            raise AdapterError(
+                f"adapter 'node': the Node SDK is not installed; run: make adapters (npm ci in {where})"
+            )
+        return Adapter(spec, (node, str(where / "adapter.js")), timeout)
+    try:
+        command = tuple(shlex.split(spec))
+    except ValueError as exc:
+        raise AdapterError(f"adapter {spec!r}: cannot split the command line: {exc}") from exc
+    if not command:
+        raise AdapterError("--adapter needs python, node, or a command line")
+    return Adapter(spec, command, timeout)

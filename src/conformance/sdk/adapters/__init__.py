@@ -1,0 +1,1 @@
+"""Shipped SDK adapters that are Python scripts (run by path, standalone)."""

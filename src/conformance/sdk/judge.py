@@ -1,0 +1,174 @@
+"""Judge one SDK call: the raw request it sent, and what it made of the raw answer.
+
+Request findings name the bracket path (``components[payments][enabled]``) or
+the header; answer findings name the dotted path of the field
+(``components.payments.features.refund_management``), as the other suites do.
+A field the SDK lost or changed is a failure; one it added is a warning.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from conformance.compare import FAILURE, NOTE, WARNING, Outcome, json_type
+from conformance.forms import FormError, decode_form, form_pairs
+from conformance.proxy import Recorded
+from conformance.sdk.adapter import Answer
+from conformance.sdk.rules import RULES
+
+__all__ = ["judge_answer", "judge_request"]
+
+ENDPOINT = "/v1/account_sessions"
+FORM = "application/x-www-form-urlencoded"
+_BOOLEANS = ("true", "false")
+
+
+def judge_request(
+    records: Sequence[Recorded], intended: Mapping[str, Any], description: Mapping[str, Any], api_key: str
+) -> Outcome:
+    """The request the SDK sent against the request the case meant."""
+    out = Outcome()
+    if len(records) != 1:
+        sent = [f"{r.method} {r.path}" for r in records]
+        out.add(FAILURE, "count", "requests", RULES["sdk.request.once"], 1, sent or "no request")
+        if not records:
+            return out
+    record = records[-1]
+    if record.method != "POST" or record.path != ENDPOINT or record.query:
+        query = f"?{record.query}" if record.query else ""
+        out.add(
+            FAILURE,
+            "value",
+            "endpoint",
+            RULES["sdk.request.endpoint"],
+            f"POST {ENDPOINT}",
+            f"{record.method} {record.path}{query}",
+        )
+    ctype = record.header("content-type") or ""
+    if ctype.split(";")[0].strip().lower() != FORM:
+        out.add(
+            FAILURE, "value", "Content-Type", RULES["sdk.request.content_type"], FORM, ctype or "(absent)"
+        )
+    _auth(out, record, api_key)
+    for option, header, rule in (
+        ("idempotency_key", "Idempotency-Key", "sdk.request.idempotency_key"),
+        ("api_version", "Stripe-Version", "sdk.request.stripe_version"),
+    ):
+        given = description.get(option)
+        if given and record.header(header) != given:
+            out.add(FAILURE, "value", header, RULES[rule], given, record.header(header) or "(absent)")
+    _params(out, record.body, intended)
+    return out
+
+
+def _auth(out: Outcome, record: Recorded, api_key: str) -> None:
+    header = record.header("authorization") or ""
+    scheme, _, credential = header.partition(" ")
+    sent: str | None = None
+    if scheme.lower() == "bearer":
+        sent = credential.strip()
+    elif scheme.lower() == "basic":
+        try:
+            sent = base64.b64decode(credential.strip(), validate=True).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            sent = None
+    if sent != api_key:
+        shown = f"{scheme} (another key)" if sent else (f"{scheme} (unreadable)" if header else "(absent)")
+        out.add(
+            FAILURE,
+            "value",
+            "Authorization",
+            RULES["sdk.request.auth"],
+            "Basic or Bearer with the key",
+            shown,
+        )
+
+
+def _params(out: Outcome, body: bytes, intended: Mapping[str, Any]) -> None:
+    try:
+        wire = decode_form(body)
+    except FormError as exc:
+        out.add(
+            FAILURE,
+            "shape",
+            exc.param or "body",
+            RULES["sdk.request.params"],
+            "a bracket form",
+            f"{exc.message} ({body[:200].decode('utf-8', 'replace')})",
+        )
+        return
+    want = dict(form_pairs(intended))
+    have = dict(form_pairs(wire))
+    for path, value in want.items():
+        if path not in have:
+            out.add(FAILURE, "missing", path, RULES["sdk.request.params"], value)
+        elif have[path] != value:
+            boolean = value in _BOOLEANS
+            rule = RULES["sdk.request.booleans" if boolean else "sdk.request.params"]
+            out.add(FAILURE, "value", path, rule, value, have[path])
+    for path, value in have.items():
+        if path not in want:
+            out.add(FAILURE, "extra", path, RULES["sdk.request.params"], actual=value)
+
+
+def judge_answer(answer: Answer, record: Recorded | None) -> Outcome:
+    """What the SDK printed against the raw answer it was given."""
+    out = Outcome()
+    if record is None:
+        return out
+    raw = record.response_json()
+    ok = 200 <= record.status < 300
+    error = answer.error
+    if ok and error is not None:
+        out.add(FAILURE, "value", "sdk", RULES["sdk.error"], "the parsed session", {"error": error})
+    elif not ok and error is None:
+        out.add(
+            FAILURE,
+            "value",
+            "sdk",
+            RULES["sdk.error"],
+            f"an error with status {record.status}",
+            "an object" if answer.output else "nothing",
+        )
+    elif error is not None:
+        _error(out, error, record.status, raw)
+    else:
+        _walk(out, raw, answer.output, ())
+    return out
+
+
+def _error(out: Outcome, error: Mapping[str, Any], status: int, raw: Any) -> None:
+    body = raw.get("error") if isinstance(raw, dict) else None
+    body = body if isinstance(body, dict) else {}
+    checks = (
+        ("status", status, error.get("status"), FAILURE, "sdk.error"),
+        ("type", body.get("type"), error.get("type"), FAILURE, "sdk.error"),
+        ("param", body.get("param"), error.get("param"), FAILURE, "sdk.error"),
+        ("code", body.get("code"), error.get("code"), NOTE, "sdk.error.code"),
+    )
+    for name, want, got, severity, rule in checks:
+        if want != got or json_type(want) != json_type(got):
+            out.add(severity, "value", f"error.{name}", RULES[rule], want, got)
+
+
+def _walk(out: Outcome, raw: Any, parsed: Any, path: tuple[str, ...]) -> None:
+    where = ".".join(path) or "(the object)"
+    if isinstance(raw, dict) and isinstance(parsed, dict):
+        for key, value in raw.items():
+            if key not in parsed:
+                out.add(FAILURE, "missing", ".".join((*path, key)), RULES["sdk.parsed"], value)
+            else:
+                _walk(out, value, parsed[key], (*path, key))
+        for key, value in parsed.items():
+            if key not in raw:
+                out.add(WARNING, "extra", ".".join((*path, key)), RULES["sdk.parsed.extra"], actual=value)
+    elif isinstance(raw, list) and isinstance(parsed, list) and len(raw) == len(parsed):
+        for index, (a, b) in enumerate(zip(raw, parsed, strict=True)):
+            _walk(out, a, b, (*path, str(index)))
+    elif json_type(raw) != json_type(parsed):
+        out.add(FAILURE, "type", where, RULES["sdk.parsed"], json_type(raw), json_type(parsed))
+    elif raw != parsed:
+        out.add(FAILURE, "value", where, RULES["sdk.parsed"], raw, parsed)
