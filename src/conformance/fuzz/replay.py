@@ -1,0 +1,152 @@
+"""Replaying a generated check: judge what was recorded, not what would be generated now.
+
+Hypothesis cannot promise to generate the same cases in another process (its
+search adapts as it goes), so a replay does not regenerate: it walks the
+check's cassette in order, sends each recorded request again (vcrpy answers)
+and judges the answer with today's oracle and contract -- which is what makes
+a replay report drift. Accounts made and deleted in the cassette are followed;
+``Idempotency-Key`` reuse is judged as a replay or a conflict; every fresh
+``client_secret`` must be new.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from conformance.compare import FAILURE, Outcome, compare_error
+from conformance.errors import SettingsError
+from conformance.forms import FormError, decode_form
+from conformance.fuzz.runner import FuzzFailure, FuzzRunner
+from conformance.fuzz.strategies import Case
+from conformance.oracle import flat_controller
+
+__all__ = ["replay_cassette"]
+
+
+def _interactions(path: Any) -> list[dict[str, Any]]:
+    try:
+        data = yaml.safe_load(path.read_text())
+        items = data["interactions"]
+        assert isinstance(items, list)
+        return items
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AssertionError) as exc:
+        raise SettingsError(f"broken cassette {path}: {exc}") from exc
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _header(headers: dict[str, Any], name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name.lower():
+            return _text(value[0] if isinstance(value, list) else value)
+    return None
+
+
+def replay_cassette(runner: FuzzRunner, path: Any) -> None:
+    """Judge every recorded request of a generated check, in the order recorded."""
+    check = runner.check
+    client = check.target.client
+    known: dict[str, Any] = dict(check.target.accounts.known)
+    keyed: dict[str, tuple[str, Any]] = {}  # Idempotency-Key -> (body, first answer)
+    secrets: set[str] = set()
+    case = Case("recorded", {}, label="a recorded request, replayed")
+    for item in _interactions(path):
+        request = item["request"]
+        method, body = str(request["method"]), _text(request.get("body"))
+        route = "/" + str(request["uri"]).split("/", 3)[-1].split("?", 1)[0]
+        key = _header(request.get("headers", {}), "Idempotency-Key")
+        exchange = client.request(method, route, form=body, idempotency_key=key)
+        if route == "/v1/accounts" and method == "POST" and exchange.status == 200:
+            asked = flat_controller(decode_form(body)) if body else {}
+            known[exchange.json["id"]] = {**asked, **flat_controller(exchange.json)}
+        elif route.startswith("/v1/accounts/") and method == "DELETE":
+            known.pop(route.rsplit("/", 1)[-1], None)
+        elif route == "/v1/account_sessions":
+            if key in keyed:
+                _judge_reuse(runner, case, exchange, body, keyed[key])
+                continue
+            _judge_session(runner, case, exchange, body, known)
+            if exchange.status == 200 and isinstance(exchange.json, dict):
+                if key:
+                    keyed[key] = (body, exchange.json)
+                secret = exchange.json.get("client_secret")
+                if isinstance(secret, str):
+                    if secret in secrets:
+                        _fail(
+                            runner,
+                            case,
+                            exchange,
+                            "session.client_secret_unique",
+                            "client_secret",
+                            "a secret not issued before",
+                            "a secret issued before",
+                        )
+                    secrets.add(secret)
+
+
+def _judge_session(runner: FuzzRunner, case: Case, exchange: Any, body: str, known: dict[str, Any]) -> None:
+    try:
+        wire = decode_form(body)
+    except FormError:  # a malformed body (schemathesis's negative cases): any 4xx will do
+        runner.cases += 1
+        if not 400 <= exchange.status < 500:
+            _fail(
+                runner,
+                case,
+                exchange,
+                "schemathesis.negative_data_rejection",
+                "status",
+                "a 4xx",
+                exchange.status,
+            )
+        return
+    expected = runner.check.oracle.expect(wire, known, livemode=runner.check.target.livemode)
+    runner._judge(case, exchange, expected, wire)
+
+
+def _judge_reuse(runner: FuzzRunner, case: Case, exchange: Any, body: str, first: tuple[str, Any]) -> None:
+    runner.cases += 1
+    first_body, first_answer = first
+    try:
+        same = decode_form(first_body) == decode_form(body)
+    except FormError:
+        same = first_body == body
+    if not same:
+        expected = runner.check.oracle.error("idempotency_conflict", None, "idempotency.conflict")
+        outcome = compare_error(exchange.status, exchange.json, expected, runner.check.rules)
+        if outcome.failures:
+            raise FuzzFailure(case, outcome, exchange, runner.check.redactor)
+        return
+    if exchange.status != 200 or exchange.json != first_answer:
+        _fail(
+            runner,
+            case,
+            exchange,
+            "idempotency.replay",
+            "body",
+            "the first answer again",
+            f"HTTP {exchange.status}, another answer",
+        )
+    replayed = (exchange.headers.get("idempotent-replayed") or "").lower()
+    if replayed != "true":
+        _fail(
+            runner,
+            case,
+            exchange,
+            "idempotency.replay_header",
+            "Idempotent-Replayed",
+            "true",
+            replayed or "(absent)",
+        )
+
+
+def _fail(runner: FuzzRunner, case: Case, exchange: Any, rule: str, path: str, want: Any, got: Any) -> None:
+    outcome = Outcome()
+    outcome.add(FAILURE, "value", path, runner.check.rules[rule], want, got)
+    raise FuzzFailure(case, outcome, exchange, runner.check.redactor)

@@ -1,0 +1,178 @@
+"""Run generated cases against the target and turn the shrunk failure into evidence.
+
+Each example: fill in the archetype's account, send the form, ask the oracle,
+compare (canonical equality first; deepdiff only on a mismatch). A failing
+example raises :class:`FuzzFailure`; hypothesis shrinks it and raises it
+again for the minimal case, which :meth:`FuzzRunner.explore` records with the
+seed and a ``curl`` line to replay it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import FlakyFailure
+
+from conformance.checks import Checker
+from conformance.client import Exchange
+from conformance.compare import Outcome, compare_error
+from conformance.forms import decode_form
+from conformance.fuzz.strategies import Case
+from conformance.oracle import ExpectedError
+from conformance.redact import Redactor
+from conformance.results import FUZZ_CASES
+
+__all__ = ["PROFILES", "FuzzFailure", "FuzzRunner", "StrategyError"]
+# examples per fuzz test, and steps per stateful run, by budget
+PROFILES: dict[str, dict[str, int]] = {
+    "dev": {"max_examples": 30, "stateful_steps": 15},
+    "ci": {"max_examples": 200, "stateful_steps": 25},
+    "nightly": {"max_examples": 4000, "stateful_steps": 60},
+}
+
+
+class FuzzFailure(AssertionError):
+    """A generated case broke a rule. Its message is redacted: hypothesis prints it."""
+
+    def __init__(self, case: Case, outcome: Outcome, exchange: Exchange, redactor: Redactor) -> None:
+        super().__init__(redactor.text("; ".join(f.line() for f in outcome.failures)))
+        self.case, self.outcome, self.exchange = case, outcome, exchange
+
+
+class StrategyError(AssertionError):
+    """The suite generated a case the oracle does not read as intended: a suite bug."""
+
+
+class FuzzRunner:
+    def __init__(
+        self, check: Checker, profile: str, max_examples: int | None, seed: Any, replay: Path | None = None
+    ) -> None:
+        self.check = check
+        self.replay = replay  # a cassette to re-judge instead of generating cases
+        self.budget = PROFILES[profile]
+        self.max_examples = max_examples or self.budget["max_examples"]
+        self.seed = seed
+        self.cases = 0
+        self.rules: set[str] = set()
+        self.cells: set[tuple[str, str, str]] = set()
+        self.warnings: dict[tuple[str, str], Any] = {}
+
+    def settings(self) -> settings:
+        return settings(
+            max_examples=self.max_examples,
+            deadline=None,
+            database=None,
+            derandomize=False,
+            suppress_health_check=list(HealthCheck),
+            print_blob=False,
+            report_multiple_bugs=False,  # one minimal failure, found and shrunk sooner
+            phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+        )
+
+    def judge(self, case: Case, exchange: Exchange, accounts: Mapping[str, Mapping[str, str] | None]) -> Any:
+        """Judge an answer against the oracle for the given known accounts; return
+        what the oracle expected."""
+        wire = decode_form(exchange.form)
+        expected = self.check.oracle.expect(wire, accounts, livemode=self.check.target.livemode)
+        self._judge(case, exchange, expected, wire)
+        return expected
+
+    def send(self, case: Case) -> tuple[Exchange, Any, dict[str, Any]]:
+        account = self.check.account(case.archetype)
+        form = case.form(account.id)
+        wire = decode_form(form)
+        exchange = self.check.send(form=form)
+        known = self.check.target.accounts.known
+        return exchange, self.check.oracle.expect(wire, known, livemode=self.check.target.livemode), wire
+
+    def valid(self, case: Case) -> None:
+        exchange, expected, wire = self.send(case)
+        self._judge(case, exchange, expected, wire)
+
+    def invalid(self, case: Case) -> None:
+        exchange, expected, wire = self.send(case)
+        if not isinstance(expected, ExpectedError) or not expected.names(case.param):
+            raise StrategyError(f"the oracle reads {case.describe()} as {expected}")
+        self._judge(case, exchange, expected, wire)
+
+    def _judge(
+        self, case: Case, exchange: Exchange, expected: Any, wire: dict[str, Any] | None = None
+    ) -> None:
+        self.cases += 1
+        if isinstance(expected, ExpectedError):
+            outcome = compare_error(exchange.status, exchange.json, expected, self.check.rules)
+            self.rules.add(expected.rule.id)
+        else:
+            outcome = self.check.compare(
+                exchange.status, exchange.json, expected, sent_at=exchange.sent_at, fields=True
+            )
+            self.rules.update(r.id for r in expected.rules.values())
+            asked = (wire if wire is not None else decode_form(exchange.form)).get("components")
+            for comp, conf in (asked if isinstance(asked, dict) else {}).items():
+                self.cells.add((case.archetype, comp, "enabled"))
+                self.cells.update((case.archetype, comp, f) for f in (conf.get("features") or {}))
+        for finding in outcome.warnings:
+            self.warnings.setdefault((finding.path, finding.rule.id), finding)
+        if outcome.failures:
+            raise FuzzFailure(case, outcome, exchange, self.check.redactor)
+
+    def explore(self, strategy: st.SearchStrategy[Case], body: Callable[[Case], None]) -> None:
+        """Run ``body`` over ``strategy``; record and fail with the minimal failing case."""
+
+        @self.settings()
+        @given(strategy)
+        def run(case: Case) -> None:
+            body(case)
+
+        self.run(run)
+
+    def run(self, search: Callable[[], None]) -> None:
+        """Run a hypothesis search (a ``@given`` function or a state machine test) and
+        turn its final, shrunk :class:`FuzzFailure` into a recorded failure."""
+        failure: FuzzFailure | None = None
+        flaky = False
+        try:
+            if self.replay is not None:
+                from conformance.fuzz.replay import replay_cassette
+
+                replay_cassette(self, self.replay)
+            else:
+                search()
+        except FuzzFailure as caught:
+            failure = caught
+        except BaseExceptionGroup as group:  # FlakyFailure, or several bugs at once
+            found, rest = group.split(FuzzFailure)
+            if rest is not None or found is None:
+                raise
+            failure = _first(found)
+            flaky = isinstance(group, FlakyFailure)
+        finally:
+            self.check.node.user_properties.append((FUZZ_CASES, self.cases))
+        if failure is not None:  # outside the except block: no chained traceback in the message
+            self._fail(failure, flaky=flaky)
+        outcome = Outcome(findings=list(self.warnings.values()))
+        self.check.conclude(outcome, None, sorted(self.rules), cells=sorted(self.cells))
+
+    def _fail(self, failure: FuzzFailure, *, flaky: bool = False) -> None:
+        case, outcome = failure.case, failure.outcome
+        rerun = f"conformance run --seed {self.seed}" if self.seed is not None else "conformance run"
+        found = "replayed from its cassette" if self.replay else "minimal failing case after shrinking"
+        context = [
+            f"{found}: {case.describe()}"
+            + (" (did not fail every time: the target may be non-deterministic)" if flaky else ""),
+            f"seed: {self.seed}; reproduce: {rerun} -k '{self.check.node.name}'",
+        ]
+        self.check.conclude(
+            outcome, failure.exchange, sorted({f.rule.id for f in outcome.findings}), context=context
+        )
+        pytest.fail("unreachable: conclude raises on failures")  # pragma: no cover
+
+
+def _first(group: BaseExceptionGroup[FuzzFailure]) -> FuzzFailure:
+    first = group.exceptions[0]
+    return first if isinstance(first, FuzzFailure) else _first(first)

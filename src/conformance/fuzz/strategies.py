@@ -1,0 +1,238 @@
+"""Hypothesis strategies for Account Session requests, derived from the contract.
+
+Generation is cheap on purpose: a case is a handful of integer draws (which
+components, which are enabled, which features are given and how, how the form
+is spelled) decoded into a request, instead of hundreds of small draws.
+Integers shrink towards zero, so a failing case shrinks towards fewer
+components and fewer features.
+
+A :class:`Case` names an archetype, not an account: the account is made on the
+target at run time and its id filled in by :meth:`Case.form`.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from conformance.contracts.model import Contract
+from conformance.contracts.rules import condition_holds
+from conformance.forms import bracket_path, encode_form
+from conformance.oracle import flat_controller
+
+__all__ = ["MUTATIONS", "Case", "Space", "invalid_cases", "valid_cases"]
+
+ACCOUNT = "{account}"  # stands for the archetype's account until the case is sent
+# values that no reading of "boolean" accepts (a lenient server may take 1/0/True)
+NOT_BOOLEANS = ("maybe", "yes_no", "tru", "2", "nope")
+MUTATIONS = (
+    "unknown_component",
+    "unknown_feature",
+    "missing_enabled",
+    "not_a_boolean",
+    "constraint_broken",
+    "account_missing",
+    "account_unknown",
+    "object_for_value",
+    "value_for_object",
+    "components_missing",
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request: the archetype of its account, its parameters, how it is spelled."""
+
+    archetype: str
+    params: dict[str, Any]
+    order: int = 0  # 0: as built; otherwise a seed to shuffle the pairs with
+    escaped: bool = False  # brackets percent-encoded (%5B %5D)
+    mutation: str | None = None
+    param: str | None = None  # the bracket path the mutation makes the server name
+    label: str | None = None  # says what the case is when it did not come from these strategies
+
+    def form(self, account: str) -> str:
+        """The wire body, with the archetype's account filled in."""
+        body = encode_form(_fill(self.params, account))
+        pairs = body.split("&")
+        if self.order:
+            random.Random(self.order).shuffle(pairs)
+        if self.escaped:
+            pairs = [p.replace("[", "%5B").replace("]", "%5D") for p in pairs]
+        return "&".join(pairs)
+
+    def describe(self) -> str:
+        if self.label:
+            return self.label
+        what = f"invalid ({self.mutation}, names {self.param})" if self.mutation else "valid"
+        spelled = ", pairs shuffled" if self.order else ""
+        spelled += ", brackets percent-encoded" if self.escaped else ""
+        return f"{what} request for a {self.archetype} account{spelled}"
+
+
+def _fill(value: Any, account: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _fill(v, account) for k, v in value.items()}
+    return account if value == ACCOUNT else value
+
+
+@dataclass(frozen=True)
+class Space:
+    """The contract laid out for decoding integer draws."""
+
+    components: tuple[str, ...]
+    features: dict[str, tuple[str, ...]]
+    controllers: dict[str, dict[str, str]]  # archetype -> flat controller it asks for
+    constraints: dict[tuple[str, str, bool], dict[str, str]]
+    probes: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, contract: Contract) -> Space:
+        return cls(
+            components=tuple(contract.component_names),
+            features={n: tuple(c.request_features) for n, c in contract.components.items()},
+            controllers={
+                name: flat_controller({"controller": spec["controller"]})
+                for name, spec in contract.archetypes.items()
+            },
+            constraints={(c.component, c.feature, c.value): c.requires for c in contract.constraints},
+            probes=dict(contract.conventions.get("probes", {})),
+        )
+
+    def allowed(self, archetype: str, component: str, feature: str, value: bool) -> bool:
+        requires = self.constraints.get((component, feature, value))
+        return requires is None or condition_holds(requires, self.controllers[archetype]) is not False
+
+
+def _bits(value: int, count: int) -> list[bool]:
+    return [bool(value >> i & 1) for i in range(count)]
+
+
+def _decode(space: Space, archetype: str, chosen: int, enabled: int, given: int) -> dict[str, Any]:
+    """Integer draws -> components. ``given`` holds two bits a feature: set?, value."""
+    names = [n for n, on in zip(space.components, _bits(chosen, len(space.components)), strict=True) if on]
+    if not names:
+        names = [space.components[0]]
+    components: dict[str, Any] = {}
+    for index, name in enumerate(names):
+        conf: dict[str, Any] = {"enabled": bool(enabled >> index & 1)}
+        features = {}
+        for feat in space.features[name]:
+            code, given = given & 3, given >> 2
+            if code & 1:
+                value = bool(code & 2)
+                features[feat] = value if space.allowed(archetype, name, feat, value) else not value
+        if features:
+            conf["features"] = features
+        components[name] = conf
+    return components
+
+
+def _bytes_int(width: int) -> st.SearchStrategy[int]:
+    """A uniform ``width``-bit integer that shrinks towards 0, in one draw: hypothesis
+    draws a bounded integer with a strong bias to small values, which would all but
+    never set the bits of the last components."""
+    size = (width + 7) // 8
+    return st.binary(min_size=size, max_size=size).map(lambda b: int.from_bytes(b, "little") % (1 << width))
+
+
+def _requests(space: Space) -> st.SearchStrategy[tuple[str, dict[str, Any], int, bool]]:
+    width = len(space.components)
+    feature_bits = 2 * sum(len(f) for f in space.features.values())
+    return st.tuples(
+        st.sampled_from(sorted(space.controllers)),
+        _bytes_int(width),
+        _bytes_int(width),
+        _bytes_int(feature_bits),
+        st.integers(0, 3),  # spelling: bit 0 brackets percent-encoded, bit 1 pairs shuffled
+    ).map(
+        lambda t: (
+            t[0],
+            _decode(space, t[0], t[1], t[2], t[3]),
+            (t[4] >> 1) * (t[3] % 1009 + 1),
+            bool(t[4] & 1),
+        )
+    )
+
+
+def valid_cases(contract: Contract) -> st.SearchStrategy[Case]:
+    """Any subset of components, any mix of enabled and features, any archetype;
+    the documented constraints respected for the archetype's controller."""
+    space = Space.of(contract)
+    return _requests(space).map(
+        lambda t: Case(t[0], {"account": ACCOUNT, "components": t[1]}, order=t[2], escaped=t[3])
+    )
+
+
+def invalid_cases(contract: Contract) -> st.SearchStrategy[Case]:
+    """A valid case with exactly one mutation that a conformant server refuses."""
+    space = Space.of(contract)
+    return st.tuples(_requests(space), st.sampled_from(MUTATIONS), st.integers(0, 2**16)).map(
+        lambda t: _mutate(space, t[0], t[1], t[2])
+    )
+
+
+def _mutate(space: Space, request: tuple[str, dict[str, Any], int, bool], mutation: str, pick: int) -> Case:
+    archetype, components, order, escaped = request
+    components = {k: dict(v) for k, v in components.items()}
+    names = list(components)
+    name = names[pick % len(names)]
+    params: dict[str, Any] = {"account": ACCOUNT, "components": components}
+    where = bracket_path(("components", name))
+    with_features = [n for n in space.components if space.features[n]]
+    if mutation == "unknown_component":
+        probe = space.probes.get("unknown_component", "not_a_component_x1")
+        components[probe] = {"enabled": True}
+        param = bracket_path(("components", probe))
+    elif mutation == "unknown_feature":
+        probe = space.probes.get("unknown_feature", "not_a_feature_x1")
+        components[name]["features"] = {**components[name].get("features", {}), probe: True}
+        param = f"{where}[features][{probe}]"
+    elif mutation == "missing_enabled":
+        if not components[name].get("features"):
+            name = name if space.features[name] else with_features[pick % len(with_features)]
+            where = bracket_path(("components", name))
+            components[name] = {"features": {space.features[name][0]: True}}
+        components[name] = {k: v for k, v in components[name].items() if k != "enabled"}
+        param = f"{where}[enabled]"
+    elif mutation == "not_a_boolean":
+        bad = NOT_BOOLEANS[pick % len(NOT_BOOLEANS)]
+        features = components[name].get("features") or {}
+        if features and pick & 1:
+            feat = sorted(features)[pick % len(features)]
+            components[name]["features"] = {**features, feat: bad}
+            param = f"{where}[features][{feat}]"
+        else:
+            components[name]["enabled"] = bad
+            param = f"{where}[enabled]"
+    elif mutation == "constraint_broken":
+        breakable = [
+            (arch, comp, feat, value)
+            for (comp, feat, value) in sorted(space.constraints)
+            for arch in sorted(space.controllers)
+            if not space.allowed(arch, comp, feat, value)
+        ]
+        arch, comp, feat, value = breakable[pick % len(breakable)]
+        archetype = arch
+        components = {comp: {"enabled": True, "features": {feat: value}}}
+        params["components"] = components
+        param = f"components[{comp}][features][{feat}]"
+    elif mutation == "account_missing":
+        del params["account"]
+        param = "account"
+    elif mutation == "account_unknown":
+        params["account"] = space.probes.get("unknown_account", "acct_1ConformanceNoSuchAcct")
+        param = "account"
+    elif mutation == "object_for_value":
+        components[name]["enabled"] = {"nested": True}
+        param = f"{where}[enabled]"
+    elif mutation == "value_for_object":
+        components[name] = "true"
+        param = where
+    else:  # components_missing
+        del params["components"]
+        param = "components"
+    return Case(archetype, params, order=order, escaped=escaped, mutation=mutation, param=param)

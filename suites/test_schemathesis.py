@@ -1,0 +1,17 @@
+"""schemathesis, driven by contracts/openapi.yaml, its built-in checks reported as
+conformance checks: no 5xx, only documented statuses and content types, answers
+that match their schema, and requests the schema forbids refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.fuzz.schema import SchemaCases
+
+pytestmark = pytest.mark.schemathesis
+
+
+@pytest.mark.parametrize("mode", ["positive", "negative"])
+def test_schemathesis_checks(mode, fuzz, contract):
+    cases = SchemaCases(fuzz, contract.directory / "openapi.yaml")
+    fuzz.explore(cases.strategy(mode), cases.judge)

@@ -1,0 +1,211 @@
+"""A state machine over the API: accounts of each archetype come and go, sessions
+are created, Idempotency-Keys are replayed and reused with other parameters.
+
+Invariants: every client_secret is new unless the answer is a replay; a replay
+is the first answer again (JSON-equal; byte-identical, or a note says not)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from conformance.compare import NOTE, Outcome
+from conformance.fuzz import valid_cases
+from conformance.fuzz.runner import FuzzFailure
+from conformance.oracle import flat_controller
+
+pytestmark = pytest.mark.fuzz
+
+
+@dataclass
+class Made:
+    id: str
+    archetype: str
+
+
+@dataclass
+class Keyed:
+    key: str
+    account: str
+    form: str
+    archetype: str
+    status: int
+    content: bytes
+    body: Any
+
+
+def machine(fuzz, contract):
+    client = fuzz.check.target.client
+    rules = fuzz.check.rules
+
+    class Sessions(RuleBasedStateMachine):
+        accounts = Bundle("accounts")
+        keyed = Bundle("keyed")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.live: dict[str, dict[str, str]] = {}
+            self.issued: list[tuple[str, Any]] = []  # (client_secret, exchange) of every fresh answer
+
+        def require(
+            self,
+            ok: bool,
+            rule_id: str,
+            path: str,
+            expected: Any,
+            actual: Any,
+            exchange,
+            archetype: str = "-",
+        ) -> None:
+            if not ok:
+                outcome = Outcome()
+                outcome.add("failure", "value", path, rules[rule_id], expected, actual)
+                raise FuzzFailure(_case(archetype, exchange), outcome, exchange, fuzz.check.redactor)
+
+        def fresh(self, exchange) -> None:
+            secret = exchange.json.get("client_secret") if isinstance(exchange.json, dict) else None
+            if exchange.status == 200 and isinstance(secret, str):
+                self.issued.append((secret, exchange))
+
+        @rule(target=accounts, archetype=st.sampled_from(sorted(contract.archetypes)))
+        def create_account(self, archetype: str) -> Made:
+            spec = contract.archetypes[archetype]["controller"]
+            made = client.create_account({"controller": spec})
+            self.require(
+                made.status == 200 and isinstance(made.json, dict) and "id" in made.json,
+                "accounts.lifecycle",
+                "POST /v1/accounts",
+                200,
+                made.status,
+                made,
+                archetype,
+            )
+            fuzz.check.target.accounts.extra.append(made.json["id"])
+            self.live[made.json["id"]] = {
+                **flat_controller({"controller": spec}),
+                **flat_controller(made.json),
+            }
+            return Made(made.json["id"], archetype)
+
+        @rule(account=consumes(accounts))
+        def delete_account(self, account: Made) -> None:
+            gone = client.delete_account(account.id)
+            self.require(
+                gone.status == 200,
+                "accounts.lifecycle",
+                "DELETE /v1/accounts/{id}",
+                200,
+                gone.status,
+                gone,
+                account.archetype,
+            )
+            self.live.pop(account.id, None)
+
+        @rule(account=accounts, case=valid_cases(contract))
+        def create_session(self, account: Made, case) -> None:
+            exchange = client.create_session(form=case.form(account.id))
+            fuzz.judge(case, exchange, self.live)
+            self.fresh(exchange)
+
+        @rule(target=keyed, account=accounts, case=valid_cases(contract))
+        def create_with_key(self, account: Made, case) -> Keyed:
+            key = f"conformance-{uuid.uuid4()}"
+            form = case.form(account.id)
+            exchange = client.create_session(form=form, idempotency_key=key)
+            fuzz.judge(case, exchange, self.live)
+            self.fresh(exchange)
+            return Keyed(
+                key, account.id, form, case.archetype, exchange.status, exchange.content, exchange.json
+            )
+
+        @rule(entry=keyed)
+        def replay(self, entry: Keyed) -> None:
+            again = client.create_session(form=entry.form, idempotency_key=entry.key)
+            if entry.status != 200:  # a refusal is not stored: answered afresh
+                return
+            self.require(
+                again.status == 200 and again.json == entry.body,
+                "idempotency.replay",
+                "body",
+                "the first answer again",
+                again.status,
+                again,
+                entry.archetype,
+            )
+            replayed = again.headers.get("idempotent-replayed", "")
+            self.require(
+                replayed.lower() == "true",
+                "idempotency.replay_header",
+                "Idempotent-Replayed",
+                "true",
+                replayed or "(absent)",
+                again,
+                entry.archetype,
+            )
+            if again.content != entry.content:
+                note = Outcome()
+                note.add(NOTE, "value", "body", rules["idempotency.replay"], "byte-identical", "JSON-equal")
+                fuzz.warnings.setdefault(("body", "idempotency.replay"), note.findings[0])
+
+        @rule(entry=keyed, case=valid_cases(contract))
+        def reuse_key(self, entry: Keyed, case) -> None:
+            form = case.form(entry.account)
+            if sorted(form.split("&")) == sorted(entry.form.split("&")) or entry.status != 200:
+                return
+            exchange = client.create_session(form=form, idempotency_key=entry.key)
+            expected = fuzz.check.oracle.error("idempotency_conflict", None, "idempotency.conflict")
+            fuzz._judge(case, exchange, expected)
+
+        @invariant()
+        def secrets_distinct_unless_replayed(self) -> None:
+            """Replays are not in ``issued``: any repeat there is a reused secret."""
+            seen: set[str] = set()
+            for secret, exchange in self.issued:
+                self.require(
+                    secret not in seen,
+                    "session.client_secret_unique",
+                    "client_secret",
+                    "a secret not issued before",
+                    "a secret issued before",
+                    exchange,
+                )
+                seen.add(secret)
+
+        def teardown(self) -> None:
+            for account_id in list(self.live):
+                client.delete_account(account_id)
+
+    return Sessions
+
+
+def _case(archetype: str, exchange):
+    from conformance.fuzz.strategies import Case
+
+    return Case(archetype, {}, label=f"a step of the state machine (steps above), for a {archetype} account")
+
+
+def test_state_machine(fuzz, contract):
+    budget = fuzz.budget
+    runs = max(5, fuzz.max_examples // 10)
+    Sessions = machine(fuzz, contract)
+    fuzz.run(
+        lambda: run_state_machine_as_test(
+            Sessions,
+            settings=settings(
+                fuzz.settings(), max_examples=runs, stateful_step_count=budget["stateful_steps"]
+            ),
+        )
+    )

@@ -1,0 +1,188 @@
+"""The generated suites: their strategies, their encoding, their budgets, their teeth."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from conformance.forms import decode_form
+from conformance.fuzz import MUTATIONS, invalid_cases, valid_cases
+from conformance.fuzz.schema import bracket_serializer
+from conformance.mock import create_app
+from conformance.oracle import ExpectedError, ExpectedSession, Oracle, flat_controller
+
+from .faults import FAULTS
+
+QUICK = settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture(scope="module")
+def world(committed):
+    accounts = {
+        f"acct_{a}": flat_controller({"controller": s["controller"]}) for a, s in committed.archetypes.items()
+    }
+    return Oracle(committed), accounts
+
+
+def test_valid_cases_are_valid_and_reach_everything(committed, world):
+    oracle, accounts = world
+    seen: set[tuple[str, str]] = set()
+
+    @QUICK
+    @given(valid_cases(committed))
+    def check(case):
+        expected = oracle.expect(decode_form(case.form(f"acct_{case.archetype}")), accounts, livemode=False)
+        assert isinstance(expected, ExpectedSession), (case, expected)
+        seen.update((case.archetype, c) for c in case.params["components"])
+
+    check()
+    assert {a for a, _ in seen} == set(committed.archetypes)
+    assert len({c for _, c in seen}) == len(committed.components)
+
+
+def test_invalid_cases_are_refused_with_the_intended_param(committed, world):
+    oracle, accounts = world
+    kinds: set[str] = set()
+
+    @QUICK
+    @given(invalid_cases(committed))
+    def check(case):
+        expected = oracle.expect(decode_form(case.form(f"acct_{case.archetype}")), accounts, livemode=False)
+        assert isinstance(expected, ExpectedError) and expected.names(case.param), (case, expected)
+        kinds.add(case.mutation)
+
+    check()
+    assert kinds == set(MUTATIONS)
+
+
+def test_spellings_decode_the_same(committed):
+    from conformance.fuzz.strategies import Case
+
+    params = {
+        "account": "{account}",
+        "components": {
+            "payments": {"enabled": True, "features": {"refund_management": False}},
+            "documents": {"enabled": False},
+        },
+    }
+    plain = Case("full", params).form("acct_1")
+    assert plain == (
+        "account=acct_1&components[payments][enabled]=true&components[payments][features]"
+        "[refund_management]=false&components[documents][enabled]=false"
+    )
+    for order, escaped in ((7, False), (0, True), (3, True)):
+        odd = Case("full", params, order=order, escaped=escaped).form("acct_1")
+        assert odd != plain and decode_form(odd) == decode_form(plain)
+
+
+def test_bracket_serializer_exact_body():
+    body = {
+        "account": "acct_1",
+        "components": {"payments": {"enabled": True, "features": {"refund_management": False}}},
+    }
+    assert bracket_serializer(None, body) == (
+        b"account=acct_1&components[payments][enabled]=true"
+        b"&components[payments][features][refund_management]=false"
+    )
+
+
+def test_schemathesis_sends_bracket_forms(committed, serve):
+    """schemathesis's cases, as they arrive at a server: nested brackets, never the
+    flattened `components=payments` its own encoder would send."""
+    import requests
+
+    from conformance.fuzz.schema import _operation
+
+    received: list[bytes] = []
+
+    async def capture(request: Request) -> JSONResponse:
+        received.append(await request.body())
+        return JSONResponse({"error": {"type": "invalid_request_error", "message": "x"}}, status_code=400)
+
+    url = serve(Starlette(routes=[Route("/v1/account_sessions", capture, methods=["POST"])]))
+    operation = _operation(committed.directory / "openapi.yaml")
+    sent = []
+
+    @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(operation.as_strategy())
+    def send(case):
+        if isinstance(case.body, dict) and case.body.get("components"):
+            case.call(base_url=url, session=requests.Session())
+            sent.append(case.body)
+
+    send()
+    assert sent and len(received) == len(sent)
+    for body, raw in zip(sent, received, strict=True):
+        text = raw.decode()
+        assert "components[" in text and "components=" not in text
+        wire = decode_form(text)
+        assert set(wire["components"]) == set(body["components"])
+        for name, conf in body["components"].items():
+            assert wire["components"][name]["enabled"] == str(conf["enabled"]).lower()
+
+
+def test_budgets_and_case_count(committed, serve, cli):
+    url = serve(create_app(committed))
+    run = cli("run", "--base-url", url, "-m", "fuzz", "-k", "requests", "--max-examples", "7")
+    assert run.code == 0, run.stdout[-2000:]
+    assert run.summary["fuzz_cases"] == 14 and run.summary["seed"] is not None
+    dev = cli("run", "--base-url", url, "-m", "fuzz", "--profile", "dev")
+    assert dev.code == 0 and 0 < dev.summary["fuzz_cases"] < 200
+
+
+def test_same_seed_same_minimal_case(committed, serve, cli):
+    from .faults import FUZZ_ONLY_FAULTS
+
+    url = serve(FUZZ_ONLY_FAULTS[1].build(committed))
+
+    def minimal():
+        run = cli("run", "--base-url", url, "-m", "fuzz", "-k", "valid", "--seed", "99")
+        assert run.code == 1
+        failed = [c for c in run.summary["checks"] if c["outcome"] == "failed"]
+        return [e["exchange"]["request"]["body"].split("&", 1)[1] for e in failed[0]["evidence"]]
+
+    assert minimal() == minimal()
+
+
+@pytest.mark.parametrize(
+    ("fault", "rule"),
+    [
+        ("client_secret_reused", "session.client_secret_unique"),
+        ("idempotency_ignored", "idempotency.replay"),
+    ],
+)
+def test_state_machine_catches(fault, rule, committed, serve, cli):
+    url = serve(next(f for f in FAULTS if f.name == fault).build(committed))
+    run = cli("run", "--base-url", url, "-m", "fuzz", "-k", "state_machine", "--seed", "5")
+    assert run.code == 1, run.stdout[-2000:]
+    assert rule in run.failed_rules()
+
+
+@pytest.mark.parametrize(
+    ("fault", "check"),
+    [
+        ("validation_500", "not_a_server_error"),
+        ("missing_component", "response_schema_conformance"),
+    ],
+)
+def test_schemathesis_catches(fault, check, committed, serve, cli):
+    url = serve(next(f for f in FAULTS if f.name == fault).build(committed))
+    run = cli("run", "--base-url", url, "-m", "schemathesis", "--seed", "5")
+    assert run.code == 1, run.stdout[-2000:]
+    assert f"schemathesis.{check}" in run.failed_rules()
+
+
+def test_throttling_is_retried_not_reported(committed, serve, cli):
+    """A target that answers 429 when pushed: the suite backs off and still conforms."""
+    app = create_app(committed, rate_limit=150)
+    run = cli("run", "--base-url", serve(app), "-m", "fuzz or idempotency", "--max-examples", "40")
+    assert run.code == 0, run.stdout[-3000:]
+    assert app.state.limiter.refused > 0, "the target never throttled: the test proves nothing"
+    assert run.summary["counts"]["failed"] == 0
+    assert json.dumps(run.summary).count("429") == 0
