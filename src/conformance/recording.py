@@ -1,0 +1,107 @@
+"""The pytest side of cassettes: registered by the plugin when ``--record-mode`` is given.
+
+- each check runs inside its own cassette;
+- the archetype accounts are made before the checks (``_session_setup.yaml``)
+  and deleted after them (``_session_teardown.yaml``), so that a check's
+  cassette does not depend on which check happened to run first;
+- replaying (``none``), a check with no cassette in the set is not run (and
+  counted), the seed and fuzz budget of the recording are reused, and a
+  request the cassette cannot answer fails the check, naming the request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.cassettes import CassetteSet
+
+if TYPE_CHECKING:
+    from conformance.target import Target
+
+__all__ = ["DOCUMENTED", "Recording"]
+
+DOCUMENTED = "documented"  # the cassette set generated from the docs' examples
+
+
+class Recording:
+    def __init__(self, config: pytest.Config, cassettes: CassetteSet) -> None:
+        self.config = config
+        self.cassettes = cassettes
+        self.meta = cassettes.read_meta()
+        self.unrecorded: list[str] = []
+
+    @property
+    def recorded_url(self) -> str | None:
+        url = self.meta.get("base_url")
+        return url if isinstance(url, str) else None
+
+    def recorded(self, name: str) -> Any:
+        """A setting of the recording, when replaying it."""
+        return self.meta.get(name) if self.cassettes.replaying else None
+
+    # -- the session ------------------------------------------------------------------------
+    def start(self, target: Target) -> None:
+        from conformance.cassettes import replay_errors
+
+        target.client.replay_errors = replay_errors()
+        if not self.cassettes.replaying:
+            self.cassettes.write_meta(
+                {
+                    "base_url": target.base_url if target.mode == "url" else None,
+                    "target": target.name,
+                    "recorded": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "seed": self.config.getoption("hypothesis_seed", default=None),
+                    "profile": self.config.getoption("conformance_profile") or "ci",
+                    "max_examples": self.config.getoption("conformance_max_examples"),
+                    "api_version": target.client.api_version,
+                }
+            )
+        path = self.cassettes.directory / "_session_setup.yaml"
+        if self.cassettes.replaying and not path.is_file():
+            return  # nothing was made when this set was recorded
+        with self.cassettes.use(path):
+            for archetype in target.contract.archetypes:
+                try:
+                    target.accounts.get(archetype)
+                except Exception:  # recorded as failed; the checks that need it will say so
+                    continue
+
+    def finish(self, target: Target) -> None:
+        path = self.cassettes.directory / "_session_teardown.yaml"
+        if self.cassettes.replaying and not path.is_file():
+            return
+        with self.cassettes.use(path):
+            target.leftovers = target.accounts.close()
+
+    # -- the checks -------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)  # after other deselections: count only what would have run
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not self.cassettes.replaying:
+            return
+        missing = [item for item in items if not self.cassettes.has(item.nodeid)]
+        if missing:
+            self.unrecorded = [item.nodeid for item in missing]
+            config.hook.pytest_deselected(items=missing)
+            items[:] = [item for item in items if self.cassettes.has(item.nodeid)]
+
+    @pytest.fixture(autouse=True)
+    def _conformance_cassette(self, request: pytest.FixtureRequest, target: Target) -> Iterator[None]:
+        path = self.cassettes.path_for(request.node.nodeid)
+        with self.cassettes.use(path):
+            yield
+        if not self.cassettes.replaying and not path.exists():  # a check that sent nothing
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("interactions: []\nversion: 1\n")
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        mode = self.cassettes.mode
+        where = self.cassettes.directory
+        terminalreporter.write_line(f"cassettes: {where} (record mode {mode})")
+        if self.unrecorded:
+            terminalreporter.write_line(
+                f"cassettes: {len(self.unrecorded)} checks have no cassette in {where} and were not run"
+            )
