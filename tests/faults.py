@@ -100,6 +100,41 @@ class NoIdempotency(Behaviour):
     idempotency = False
 
 
+class PairDropsEnabled(Behaviour):
+    """Only when issuing_card and tax_settings come together: tax_settings is answered disabled."""
+
+    def create_session(self, params: Mapping[str, Any], key: str) -> tuple[int, dict[str, Any]]:
+        status, body = super().create_session(params, key)
+        asked = params.get("components") or {}
+        if status == 200 and {"issuing_card", "tax_settings"} <= set(asked):
+            body["components"]["tax_settings"]["enabled"] = False
+        return status, body
+
+
+class NoDashboardDisabledEcho(Behaviour):
+    """Only for accounts whose platform collects requirements: a component requested
+    disabled has its explicit features answered at their defaults."""
+
+    def create_session(self, params: Mapping[str, Any], key: str) -> tuple[int, dict[str, Any]]:
+        status, body = super().create_session(params, key)
+        controller = self.accounts.get(str(params.get("account"))) or {}
+        if status != 200 or controller.get("controller.requirement_collection") != "application":
+            return status, body
+        for name, given in (params.get("components") or {}).items():
+            if given.get("enabled") == "false" and given.get("features"):
+                defaults = self.contract.effective_features(name, {}, controller)
+                for feat in given["features"]:
+                    body["components"][name]["features"][feat] = defaults[feat]
+        return status, body
+
+
+# Faults no hand-written case of the core suites catches: only generated cases do.
+FUZZ_ONLY_FAULTS = [
+    Fault("pair_drops_enabled", "session.enabled", _with(PairDropsEnabled)),
+    Fault("no_dashboard_disabled_echo", "session.feature_echo", _with(NoDashboardDisabledEcho)),
+]
+
+
 def _no_constraints(contract: Contract) -> Starlette:
     return create_app(dataclasses.replace(contract, constraints=()))
 

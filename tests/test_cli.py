@@ -33,7 +33,11 @@ def test_embedded_run_conforms_and_writes_summary(cli):
         "validation",
         "auth",
         "idempotency",
+        "fuzz",
+        "schemathesis",
+        "drift",
     }
+    assert summary["fuzz_cases"] > 0
 
 
 def test_nothing_listening_exits_2_with_one_line(cli):

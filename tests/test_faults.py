@@ -7,7 +7,7 @@ import pytest
 
 from conformance.mock import create_app
 
-from .faults import FAULTS
+from .faults import FAULTS, FUZZ_ONLY_FAULTS
 
 
 def test_correct_mock_conforms(committed, serve, cli):
@@ -38,3 +38,17 @@ def test_independent_implementation_conforms(serve, cli):
     run = cli("run", "--base-url", serve(make_app()))
     assert run.code == 0, run.stdout[-4000:] + run.stderr
     assert run.summary["counts"]["failed"] == 0
+
+
+@pytest.mark.parametrize("fault", FUZZ_ONLY_FAULTS, ids=[f.name for f in FUZZ_ONLY_FAULTS])
+def test_only_fuzzing_catches(fault, committed, serve, cli):
+    """Two components together, or one archetype only: the hand-written suites
+    pass, the generated cases find it and shrink it to a minimal request."""
+    url = serve(fault.build(committed))
+    core = cli("run", "--base-url", url, "-m", "not fuzz and not schemathesis")
+    assert core.code == 0, core.stdout[-3000:]
+    fuzzed = cli("run", "--base-url", url, "-m", "fuzz", "--seed", "1234")
+    assert fuzzed.code == 1, fuzzed.stdout[-3000:] + fuzzed.stderr
+    assert fault.rule in fuzzed.failed_rules()
+    assert "minimal failing case after shrinking" in fuzzed.stdout
+    assert "--seed 1234" in fuzzed.stdout and "curl" in fuzzed.stdout

@@ -169,7 +169,20 @@ def test_conventions_are_well_formed(committed):
     conv = committed.conventions
     assert set(conv["archetypes"]) == {"full", "express", "none"}
     for rule in conv["rules"].values():
+        assert set(rule) <= {"grade", "source", "says", "free"}, rule  # a stray key: a YAML comma
         assert rule["grade"] in ("doc", "convention") and rule["source"] and rule["says"]
     for spec in conv["errors"].values():
         assert 400 <= spec["status"] < 600 and spec["type"].endswith("_error")
     json.dumps(conv)
+
+
+def test_documented_cassettes_follow_the_contracts(tmp_path, committed):
+    from conformance.documented import SET, write_documented_cassettes
+
+    written = write_documented_cassettes(committed, tmp_path)
+    assert written
+    for path in [*written, tmp_path / SET / "meta.yaml"]:
+        twin = CONTRACTS.parent / "cassettes" / path.relative_to(tmp_path)
+        assert twin.is_file() and twin.read_text() == path.read_text(), (
+            f"{twin} is stale: run `conformance contracts import`"
+        )

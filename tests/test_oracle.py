@@ -238,3 +238,15 @@ def test_rule_engine_kinds():
     assert evaluate_features(rules, {}, None)["d"] is None
     with pytest.raises(ValueError, match="unknown rule kind"):
         evaluate_features({"a": {"kind": "magic"}}, {}, None)
+
+
+def test_two_problems_either_may_be_named(oracle):
+    form = (
+        f"account=acct_express&components[account_management][enabled]=true"
+        f"&{AM}[external_account_collection]=false&{AM}[disable_stripe_user_authentication]=true"
+    )
+    result = oracle.expect(decode_form(form), ACCOUNTS, livemode=False)
+    assert isinstance(result, ExpectedError)
+    assert result.names(f"{AM}[external_account_collection]")
+    assert result.names(f"{AM}[disable_stripe_user_authentication]")
+    assert not result.names("account")

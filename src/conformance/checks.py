@@ -172,26 +172,33 @@ class Checker:
         rule_ids: Iterable[str],
         *,
         cells: Iterable[tuple[str, str, str]] = (),
+        context: Iterable[str] = (),
     ) -> Outcome:
+        """Record the outcome for the report; fail the test if anything broke a rule.
+        ``context`` lines (a fuzz case's seed, say) go into the record and the message."""
         redactor = self.redactor
+        notes = [redactor.text(line) for line in context]
         failing = {f.path for f in outcome.failures}
         record: dict[str, Any] = {
             "rules": list(rule_ids),
             "findings": [redactor.data(f.as_dict()) for f in outcome.findings],
             "cells": [[arch, comp, col, _cell(comp, col, failing, outcome)] for arch, comp, col in cells],
         }
+        if notes:
+            record["context"] = notes
         if exchange is not None and outcome.findings:
             record["exchange"] = exchange.evidence(redactor)
             record["explanation"] = redactor.text(outcome.explanation)
         self.node.user_properties.append((RECORD, record))
         if outcome.failures:
-            pytest.fail(self._message(outcome, exchange), pytrace=False)
+            pytest.fail(self._message(outcome, exchange, notes), pytrace=False)
         return outcome
 
-    def _message(self, outcome: Outcome, exchange: Exchange | None) -> str:
+    def _message(self, outcome: Outcome, exchange: Exchange | None, context: list[str]) -> str:
         redactor = self.redactor
         lines = [f"{len(outcome.failures)} rule(s) broken:"]
         lines += [f"  - {redactor.text(f.line())}" for f in outcome.failures]
+        lines += [f"  {line}" for line in context]
         if exchange is not None:
             lines.append(f"  request: {exchange.method} {exchange.path} {redactor.text(exchange.form)}")
             lines.append(f"  replay:  {exchange.curl(redactor)}")

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.errors import TargetUnreachable
+from conformance.cassettes import RECORDED_AT
+from conformance.errors import TargetUnreachable, UnplayedRequest
 from conformance.forms import encode_form
 from conformance.redact import Redactor
 
@@ -159,11 +160,17 @@ class Client:
         self._max_429 = max_429
         self._max_connect = max_connect
         self.dead: str | None = None
+        self.replay_errors: tuple[type[BaseException], ...] = ()  # set while cassettes are in use
+        self.calls: list[tuple[str, str, str]] | None = None  # a dry run lists what it sends
         self.count = 0
         self.throttled = 0
 
     def close(self) -> None:
         self._http.close()
+
+    def pace(self) -> None:
+        """Wait for the next slot under the rate cap (for requests sent by other means)."""
+        self._pace.wait()
 
     def auth_header(self, auth: str | None, key: str | None = None) -> dict[str, str]:
         key = self.api_key if key is None else key
@@ -189,6 +196,9 @@ class Client:
     ) -> Exchange:
         if self.dead:
             raise TargetUnreachable(self.dead)
+        if self.calls is not None:
+            shown = form if form is not None else (encode_form(params) if params else "")
+            self.calls.append((method, path, self.redactor.text(shown)))
         body = form if form is not None else (encode_form(params) if params else "")
         sent = {**self.auth_header(auth, key)}
         if body:
@@ -204,6 +214,10 @@ class Client:
             started = time.time()
             try:
                 response = self._http.request(method, path, content=body.encode(), headers=sent)
+            except self.replay_errors as exc:
+                raise UnplayedRequest(
+                    f"no recorded answer for {method} {path} {self.redactor.text(body)[:300]}"
+                ) from exc
             except (httpx.TransportError, httpx.InvalidURL) as exc:
                 tries_conn += 1
                 if tries_conn > self._max_connect:
@@ -217,6 +231,9 @@ class Client:
                 self.throttled += 1
                 time.sleep(_retry_after(response, tries_429))
                 continue
+            recorded = response.headers.get(RECORDED_AT)
+            if recorded:  # a replayed answer: judge it by when it was recorded
+                started = float(recorded)
             exchange = Exchange(
                 method,
                 str(response.request.url),
@@ -231,7 +248,7 @@ class Client:
                 retries=tries_429 + tries_conn,
             )
             if not isinstance(exchange.json, NotJSON):
-                self.redactor.learn(exchange.json)
+                self.redactor.learn_answer(exchange.content, exchange.json)
             return exchange
 
     # -- the API ---------------------------------------------------------------------

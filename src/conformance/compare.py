@@ -130,9 +130,12 @@ def _canonical(value: Any) -> str:
 
 
 def _error_summary(body: Any) -> Any:
+    """What a status finding shows of the body: the error, or the shape of anything else."""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return {k: body["error"].get(k) for k in ("type", "param", "code")}
-    return body
+    if isinstance(body, dict):
+        return {"object": body.get("object"), "fields": sorted(body)}
+    return json_type(body)
 
 
 def compare_session(

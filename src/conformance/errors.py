@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AccountSetupError", "SettingsError", "TargetUnreachable"]
+__all__ = ["AccountSetupError", "SettingsError", "TargetUnreachable", "UnplayedRequest"]
 
 
 class TargetUnreachable(Exception):
@@ -15,3 +15,7 @@ class SettingsError(ValueError):
 
 class AccountSetupError(RuntimeError):
     """The target could not create a connected account of an archetype."""
+
+
+class UnplayedRequest(Exception):
+    """Replaying: the suite sent a request its cassette holds no answer for."""

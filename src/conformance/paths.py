@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["contracts_dir", "project_root", "seeds_dir", "suites_dir"]
+__all__ = ["cassettes_dir", "contracts_dir", "project_root", "seeds_dir", "suites_dir"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -24,6 +24,12 @@ def _locate(name: str) -> Path:
 
 def contracts_dir() -> Path:
     return _locate("contracts")
+
+
+def cassettes_dir() -> Path:
+    """The project's cassettes/, else ./cassettes (an installed package records where it runs)."""
+    root = project_root()
+    return root / "cassettes" if root is not None else Path.cwd() / "cassettes"
 
 
 def suites_dir() -> Path:

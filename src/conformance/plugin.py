@@ -10,23 +10,28 @@ and are parametrized here from the contract (``archetype``, ``component``,
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from conformance.errors import AccountSetupError, TargetUnreachable
+from conformance.errors import AccountSetupError, SettingsError, TargetUnreachable, UnplayedRequest
 from conformance.results import CATEGORIES, CATEGORY_KEY, Results
 
 if TYPE_CHECKING:
     from conformance.checks import Checker
     from conformance.contracts.model import Contract
+    from conformance.fuzz.runner import FuzzRunner
     from conformance.oracle import Oracle
+    from conformance.recording import Recording
     from conformance.settings import Settings
     from conformance.target import Target
 
 RESULTS = pytest.StashKey[Results]()
+DRY_RUN = pytest.StashKey[list[tuple[str, str, str]]]()  # the calls a dry run made
+LEFTOVERS = pytest.StashKey[list[str]]()  # accounts the suite made and could not delete
 UNREACHABLE = "conformance_unreachable"
 
 _DESCRIPTIONS = {
@@ -87,20 +92,122 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the contracts directory (default: the project's contracts/)",
     )
     group.addoption(
+        "--record-mode",
+        dest="conformance_record_mode",
+        default=None,
+        metavar="MODE",
+        help="record or replay cassettes: none (replay only), once, new_episodes, all",
+    )
+    group.addoption(
+        "--cassettes",
+        dest="conformance_cassettes",
+        default=None,
+        metavar="NAME",
+        help="the cassette set (default: named after the target; 'documented': the docs' examples)",
+    )
+    group.addoption(
+        "--cassette-dir",
+        dest="conformance_cassette_dir",
+        default=None,
+        metavar="DIR",
+        help="where cassette sets live (default: the project's cassettes/)",
+    )
+    group.addoption(
+        "--dry-run",
+        dest="conformance_dry_run",
+        action="store_true",
+        help="send nothing to the target: run against the embedded mock and list the calls",
+    )
+    group.addoption(
+        "--fuzz-profile",
+        dest="conformance_profile",
+        default=None,
+        choices=("dev", "ci", "nightly"),
+        help="fuzzing budget: dev (quick), ci (the default), nightly (deep)",
+    )
+    group.addoption(
+        "--fuzz-max-examples",
+        dest="conformance_max_examples",
+        default=None,
+        type=int,
+        metavar="N",
+        help="generated cases per fuzz check (default: the profile's)",
+    )
+    group.addoption(
         "--report-dir",
         dest="conformance_reports",
         default=None,
         metavar="DIR",
         help="where to write summary.json (default: reports/)",
     )
+    group.addoption(
+        "--sdk-adapter",
+        dest="conformance_sdk_adapter",
+        default=None,
+        metavar="ADAPTER",
+        help="run the sdk checks with this SDK adapter: python, node or a command (else: deselected)",
+    )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    _set_up_recording(config)
     for name in CATEGORIES:
         config.addinivalue_line("markers", f"{name}: conformance category -- {_DESCRIPTIONS[name]}")
+    config.addinivalue_line(
+        "markers", "documented_cassettes: runs only when replaying the cassette set 'documented'"
+    )
     if not hasattr(config, "workerinput"):
         config.stash[RESULTS] = Results()
         config.pluginmanager.register(_Reporter(config), "conformance-reporter")
+        _describe_sdk(config)
+
+
+SDK_INFO = pytest.StashKey[dict[str, object]]()
+
+
+def _describe_sdk(config: pytest.Config) -> None:
+    """The SDK adapter's name and version, for the report; a broken adapter is a usage error."""
+    spec = config.getoption("conformance_sdk_adapter", default=None)
+    if spec:
+        from conformance.sdk.adapter import AdapterError, resolve
+
+        try:
+            config.stash[SDK_INFO] = resolve(spec).describe()
+        except AdapterError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+
+
+RECORDING: pytest.StashKey[Recording] = pytest.StashKey()
+
+
+def _set_up_recording(config: pytest.Config) -> None:
+    """With --record-mode: the cassette set, the replayed seed, the cassette fixture."""
+    mode = config.getoption("conformance_record_mode", default=None)
+    if mode is None:
+        return
+    from conformance.cassettes import CassetteSet, check_mode, set_name
+    from conformance.errors import SettingsError
+    from conformance.paths import cassettes_dir
+    from conformance.recording import Recording
+
+    try:
+        check_mode(mode)
+    except SettingsError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    if config.getoption("numprocesses", default=None):
+        raise pytest.UsageError("cassettes are recorded and replayed in one process: drop -n")
+    option = config.getoption("conformance_cassette_dir")
+    root = Path(option) if option else cassettes_dir()
+    name = config.getoption("conformance_cassettes") or set_name(config.getoption("conformance_url"))
+    recording = Recording(config, CassetteSet(root, name, mode))
+    if config.getoption("hypothesis_seed", default=None) is None:
+        # a replay must generate what was recorded: the recording's seed, or a pinned new one
+        seed = recording.recorded("seed") if mode == "none" else random.randrange(2**31)
+        if seed is not None:
+            config.option.hypothesis_seed = seed
+    config.stash[RECORDING] = recording
+    config.pluginmanager.register(recording, "conformance-recording")
 
 
 def settings_of(config: pytest.Config) -> Settings:
@@ -112,6 +219,10 @@ def settings_of(config: pytest.Config) -> Settings:
         api_version=config.getoption("conformance_version"),
         rate=config.getoption("conformance_rate"),
         allow_livemode=config.getoption("conformance_livemode"),
+        record_mode=config.getoption("conformance_record_mode"),
+        cassettes=config.getoption("conformance_cassettes"),
+        cassette_dir=config.getoption("conformance_cassette_dir"),
+        dry_run=config.getoption("conformance_dry_run"),
     )
 
 
@@ -142,6 +253,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    recording = config.stash.get(RECORDING, None)
+    if recording is None or recording.cassettes.name != "documented":  # only the docs' exchanges
+        unwanted = [item for item in items if item.get_closest_marker("documented_cassettes")]
+        if unwanted:
+            config.hook.pytest_deselected(items=unwanted)
+            items[:] = [item for item in items if not item.get_closest_marker("documented_cassettes")]
+    if not config.getoption("conformance_sdk_adapter", default=None):  # no SDK to gate: not run at all
+        unwanted = [item for item in items if item.get_closest_marker("sdk") is not None]
+        if unwanted:
+            config.hook.pytest_deselected(items=unwanted)
+            items[:] = [item for item in items if item.get_closest_marker("sdk") is None]
     for item in items:
         found = [m.name for m in item.iter_markers() if m.name in CATEGORIES]
         if found:
@@ -166,9 +288,19 @@ def target(pytestconfig: pytest.Config, contract: Contract) -> Iterator[Target]:
     from conformance.errors import SettingsError
     from conformance.target import open_target
 
+    recording = pytestconfig.stash.get(RECORDING, None)
+    recorded_url = recording.recorded_url if recording else None
     try:
-        with open_target(settings_of(pytestconfig), contract) as opened:
+        with open_target(settings_of(pytestconfig), contract, recorded_url=recorded_url) as opened:
+            if recording:
+                recording.start(opened)
             yield opened
+            if recording:
+                recording.finish(opened)
+        if opened.client.calls is not None:
+            pytestconfig.stash[DRY_RUN] = list(opened.client.calls)
+        if opened.leftovers:
+            pytestconfig.stash[LEFTOVERS] = list(opened.leftovers)
     except SettingsError as exc:
         pytest.exit(f"conformance: error: {exc}", returncode=2)
 
@@ -178,6 +310,27 @@ def check(request: pytest.FixtureRequest, target: Target, oracle: Oracle) -> Che
     from conformance.checks import Checker
 
     return Checker(request.node, target, oracle)
+
+
+@pytest.fixture
+def fuzz(check: Checker, pytestconfig: pytest.Config) -> FuzzRunner:
+    """Runs generated cases against the target within the chosen budget."""
+    from conformance.fuzz.runner import FuzzRunner
+
+    recording = pytestconfig.stash.get(RECORDING, None)
+    profile = pytestconfig.getoption("conformance_profile") or (recording and recording.recorded("profile"))
+    examples = pytestconfig.getoption("conformance_max_examples") or (
+        recording and recording.recorded("max_examples")
+    )
+    return FuzzRunner(
+        check,
+        str(profile or "ci"),
+        int(examples) if examples else None,
+        pytestconfig.getoption("hypothesis_seed", default=None),
+        replay=recording.cassettes.path_for(check.node.nodeid)
+        if recording and recording.cassettes.replaying
+        else None,
+    )
 
 
 @pytest.fixture
@@ -204,6 +357,8 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     except TargetUnreachable as exc:
         _unreachable(item, exc)
         raise
+    except SettingsError as exc:  # a broken cassette, say: the run cannot go on
+        pytest.exit(f"conformance: error: {exc}", returncode=2)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -215,17 +370,35 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         raise
     except AccountSetupError as exc:
         pytest.fail(f"setup: {exc}", pytrace=False)
+    except SettingsError as exc:
+        pytest.exit(f"conformance: error: {exc}", returncode=2)
+    except UnplayedRequest as exc:
+        pytest.fail(f"replay: {exc}; record it with --record-mode once, new_episodes or all", pytrace=False)
 
 
 # -- results (on the controlling process only) ----------------------------------------------
 def _target_info(config: pytest.Config) -> dict[str, object]:
     settings = settings_of(config)
-    return {
+    recording = config.stash.get(RECORDING, None)
+    if recording is not None and recording.cassettes.replaying:
+        return {
+            "name": f"replay of {recording.cassettes.directory}",
+            "base_url": recording.recorded_url or f"cassettes:{recording.cassettes.name}",
+            "mode": "replay",
+            "cassettes": str(recording.cassettes.directory),
+            "recorded": recording.meta.get("recorded"),
+            "api_version": settings.api_version,
+        }
+    info: dict[str, object] = {
         "name": settings.base_url or "embedded mock",
         "base_url": settings.base_url or "embedded",
-        "mode": "url" if settings.base_url else "embedded",
+        "mode": "dry-run" if settings.dry_run else "url" if settings.base_url else "embedded",
         "api_version": settings.api_version,
     }
+    if recording is not None:
+        info["cassettes"] = str(recording.cassettes.directory)
+        info["record_mode"] = recording.cassettes.mode
+    return info
 
 
 def _run_info(config: pytest.Config) -> dict[str, object]:
@@ -241,6 +414,7 @@ def _run_info(config: pytest.Config) -> dict[str, object]:
             "inconsistencies": list(contract.inconsistencies),
             "unparsed": list(contract.unparsed),
         },
+        **({"sdk": config.stash[SDK_INFO]} if SDK_INFO in config.stash else {}),
     }
 
 
@@ -271,7 +445,15 @@ class _Reporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.results.checks:
             return
-        self.results.write(report_dir(self.config), _target_info(self.config), _run_info(self.config))
+        from conformance.report import cannot_write, write_reports
+
+        directory = report_dir(self.config)
+        try:
+            summary_json = self.results.write(directory, _target_info(self.config), _run_info(self.config))
+            write_reports(directory, summary_json)
+        except OSError as exc:  # one line, not a traceback; exit 2 as for any bad input
+            cannot_write(directory, exc, self.config)
+            session.exitstatus = 2
         if self.results.unreachable:
             session.exitstatus = 2
 
@@ -289,6 +471,10 @@ class _Reporter:
                     f"warnings {row['warnings']:>3}  skipped {row['skipped']:>3}"
                 )
         info = _target_info(self.config)
+        if SDK_INFO in self.config.stash:  # the verdict is about the SDK, seen through a proxy
+            sdk = self.config.stash[SDK_INFO]
+            who = f"{sdk['name']} {sdk['version']} (adapter {sdk['adapter']})"
+            tr.write_line(f"sdk: {who} against {info['name']}")
         if results.unreachable:
             verdict = f"UNREACHABLE: {results.unreachable}"
         elif results.conforms:
@@ -302,4 +488,28 @@ class _Reporter:
             bold=True,
             red=not results.conforms,
             green=results.conforms,
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """What a dry run would send, and what a run could not clean up."""
+    calls = config.stash.get(DRY_RUN, None)
+    if calls is not None:
+        settings = settings_of(config)
+        where = settings.base_url or "the embedded mock"
+        out = report_dir(config) / "dry-run.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("".join(f"{m} {where.rstrip('/')}{p} {b}\n" for m, p, b in calls))
+        counts: dict[str, int] = {}
+        for method, path, _ in calls:
+            key = f"{method} {path if '/accounts/' not in path else '/v1/accounts/{id}'}"
+            counts[key] = counts.get(key, 0) + 1
+        terminalreporter.section("dry run")
+        terminalreporter.write_line(f"{len(calls)} calls would be sent to {where} (listed in {out}):")
+        for key, count in sorted(counts.items()):
+            terminalreporter.write_line(f"  {count:>6}  {key}")
+    left = config.stash.get(LEFTOVERS, None)
+    if left:
+        terminalreporter.write_line(
+            f"conformance: {len(left)} accounts could not be deleted: {', '.join(left)}", red=True
         )

@@ -43,6 +43,15 @@ class Redactor:
                 self._secrets[value] = f"<client_secret:{len(self._secrets) + 1}>"
             return self._secrets[value]
 
+    def learn_answer(self, content: bytes, data: Any) -> None:
+        """Register the secrets of an answer; a session's one secret without a full walk."""
+        count = content.count(b'"client_secret"')
+        if count == 1 and isinstance(data, dict) and isinstance(data.get("client_secret"), str):
+            if data["client_secret"]:
+                self.secret(data["client_secret"])
+        elif count:
+            self.learn(data)
+
     def learn(self, data: Any) -> None:
         """Register every ``client_secret`` value inside parsed JSON."""
         if isinstance(data, dict):

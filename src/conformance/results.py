@@ -17,6 +17,7 @@ import pytest
 __all__ = ["CATEGORIES", "CATEGORY_KEY", "RECORD", "SUMMARY_VERSION", "CheckResult", "Results"]
 
 RECORD = "conformance"  # user_properties key of what a check recorded
+FUZZ_CASES = "conformance_fuzz_cases"  # user_properties key: generated cases a check ran
 
 CATEGORIES = (
     "shape",
@@ -71,6 +72,7 @@ class Results:
         self.checks: dict[str, CheckResult] = {}
         self.started = dt.datetime.now(dt.UTC)
         self.unreachable: str | None = None
+        self.fuzz_cases = 0
 
     def add(self, report: pytest.TestReport) -> None:
         props = list(report.user_properties)
@@ -80,6 +82,7 @@ class Results:
         result = self.checks.setdefault(report.nodeid, CheckResult(report.nodeid, str(category)))
         result.duration += report.duration
         if report.when == "call":
+            self.fuzz_cases += sum(v for k, v in props if k == FUZZ_CASES and isinstance(v, int))
             result.records = [dict(v) for k, v in props if k == RECORD and isinstance(v, dict)]
         if report.skipped:
             if result.outcome == "passed":
@@ -131,6 +134,7 @@ class Results:
             "duration": round((finished - self.started).total_seconds(), 3),
             "counts": self.counts(),
             "categories": self.by_category(),
+            "fuzz_cases": self.fuzz_cases,
             **(extra or {}),
             "checks": [c.as_dict() for c in sorted(self.checks.values(), key=lambda c: c.id)],
         }

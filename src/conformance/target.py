@@ -142,22 +142,35 @@ def _brief(body: Any) -> str:
 
 
 @contextmanager
-def open_target(settings: Settings, contract: Contract) -> Iterator[Target]:
-    """The target of ``settings``: its URL, or the embedded mock on a free loopback port."""
+def open_target(
+    settings: Settings, contract: Contract, *, recorded_url: str | None = None
+) -> Iterator[Target]:
+    """The target of ``settings``: its URL, or the embedded mock on a free loopback port.
+    Replaying cassettes, nothing is started and nothing is reached: vcrpy answers.
+    A dry run talks to the embedded mock and lists what it would have sent."""
     settings.check(contract)
     key = settings.resolved_key()
     live = key.startswith(tuple(contract.conventions["keys"]["live_prefixes"]))
     server = None
-    if settings.base_url:
+    if settings.replaying:
+        base_url = settings.base_url or recorded_url or "http://replay.invalid"
+        mode, rate = "replay", None
+    elif settings.base_url and not settings.dry_run:
         base_url, mode = settings.base_url, "url"
         rate = settings.rate if settings.rate else (None if is_loopback(base_url) else DEFAULT_LIVE_RATE)
     else:
         from conformance.mock import EmbeddedServer, create_app
 
         server = EmbeddedServer(create_app(contract)).start()
-        base_url, mode, rate = server.url, "embedded", settings.rate
+        base_url, mode, rate = server.url, "dry-run" if settings.dry_run else "embedded", settings.rate
     client = Client(base_url, key, api_version=settings.api_version, rate=rate)
-    name = "embedded mock" if mode == "embedded" else base_url
+    if settings.dry_run:
+        client.calls = []
+    name = {
+        "embedded": "embedded mock",
+        "dry-run": f"dry run for {settings.base_url or 'the embedded mock'}",
+        "replay": f"replay of {settings.cassettes or base_url}",
+    }.get(mode, base_url)
     target = Target(name, base_url, mode, client, contract, live)
     try:
         yield target

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ class Component:
     def request_features(self) -> list[str]:
         return [f for f, info in self.features.items() if info.request]
 
-    @property
+    @cached_property
     def rules(self) -> dict[str, dict[str, Any]]:
         return {f: info.default.rule for f, info in self.features.items() if info.default}
 
@@ -113,6 +113,7 @@ class Contract:
     inconsistencies: tuple[dict[str, Any], ...]
     unparsed: tuple[dict[str, Any], ...]
     conventions: dict[str, Any]
+    _memo: dict[Any, dict[str, bool | None]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def component_names(self) -> list[str]:
@@ -128,9 +129,18 @@ class Contract:
     def effective_features(
         self, component: str, given: Mapping[str, bool], account: Mapping[str, str] | None
     ) -> dict[str, bool | None]:
-        comp = self.components[component]
-        values = evaluate_features(comp.rules, given, account)
-        return {f: values.get(f) for f in comp.features if comp.features[f].response}
+        """Every response feature of ``component``: given values, else their defaults.
+        Memoised: a request mostly repeats the defaults of the components it omits."""
+        key = (component, tuple(sorted(given.items())), tuple(sorted(account.items())) if account else None)
+        found = self._memo.get(key)
+        if found is None:
+            comp = self.components[component]
+            values = evaluate_features(comp.rules, given, account)
+            found = {f: values.get(f) for f in comp.features if comp.features[f].response}
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            self._memo[key] = found
+        return dict(found)
 
     @property
     def archetypes(self) -> dict[str, dict[str, Any]]:

@@ -127,6 +127,7 @@ def build_openapi(contract: Contract) -> dict[str, Any]:
                             "type": "object",
                             "properties": {n: _request_component(contract, n) for n in names},
                             "additionalProperties": False,
+                            "minProperties": 1,  # an empty object cannot be written in a form
                         },
                     },
                     "required": sorted(k for k, v in request_fields.items() if v.get("required")),
@@ -144,10 +145,10 @@ def build_openapi(contract: Contract) -> dict[str, Any]:
                             "type": "object",
                             "properties": {
                                 "type": {"type": "string"},
-                                "code": {"type": "string"},
+                                "code": {"type": ["string", "null"]},
                                 "message": {"type": "string"},
-                                "param": {"type": "string"},
-                                "doc_url": {"type": "string"},
+                                "param": {"type": ["string", "null"]},
+                                "doc_url": {"type": ["string", "null"]},
                             },
                             "required": ["type"],
                         }

@@ -70,6 +70,7 @@ class _RateLimit:
         self.tokens = per_second
         self.stamp = time.monotonic()
         self.lock = threading.Lock()
+        self.refused = 0  # how many 429s were answered
 
     def take(self) -> bool:
         with self.lock:
@@ -134,6 +135,7 @@ def create_app(
     ) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             if limiter is not None and not limiter.take():
+                limiter.refused += 1
                 return _respond(
                     decide.error(429, "rate_limit_error", "Too many requests: slow down."),
                     headers={"Stripe-Should-Retry": "true", "Retry-After": "1"},
@@ -217,4 +219,5 @@ def create_app(
         exception_handlers={HTTPException: not_found, Exception: crashed},
     )
     app.state.behaviour = decide
+    app.state.limiter = limiter
     return app
