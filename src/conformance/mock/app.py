@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import secrets
-import string
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -32,19 +30,17 @@ from conformance.mock.state import IdempotencyStore, StoredResponse
 __all__ = ["MAX_BODY", "create_app"]
 
 MAX_BODY = 64 * 1024
-_ALNUM = string.ascii_letters + string.digits
 _FORM = "application/x-www-form-urlencoded"
 
 
-def _request_id() -> str:
-    return "req_" + "".join(secrets.choice(_ALNUM) for _ in range(14))
+def _responder(decide: Behaviour) -> Callable[..., Response]:
+    def respond(reply: Reply, *, headers: dict[str, str] | None = None, raw: bytes | None = None) -> Response:
+        status, body = reply
+        content = raw if raw is not None else json.dumps(body, separators=(",", ":")).encode()
+        all_headers = {**decide.answer_headers(), **(headers or {})}
+        return Response(content, status_code=status, media_type=decide.media_type, headers=all_headers)
 
-
-def _respond(reply: Reply, *, headers: dict[str, str] | None = None, raw: bytes | None = None) -> Response:
-    status, body = reply
-    content = raw if raw is not None else json.dumps(body, separators=(",", ":")).encode()
-    all_headers = {"Request-Id": _request_id(), **(headers or {})}
-    return Response(content, status_code=status, media_type="application/json", headers=all_headers)
+    return respond
 
 
 def api_key(request: Request) -> str | None:
@@ -91,6 +87,7 @@ def create_app(
 ) -> Starlette:
     """The mock for ``contract``; ``behaviour`` decides the answers (default: conformant)."""
     decide = behaviour or Behaviour(contract)
+    _respond = _responder(decide)
     idempotency = IdempotencyStore()
     limiter = _RateLimit(rate_limit) if rate_limit else None
 

@@ -50,6 +50,11 @@ def _token(length: int) -> str:
 class Behaviour:
     session_lifetime = 1800
     idempotency = True  # honour Idempotency-Key (replay and conflict)
+    media_type = "application/json"
+
+    def answer_headers(self) -> dict[str, str]:
+        """Headers every answer carries."""
+        return {"Request-Id": "req_" + _token(14)}
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
