@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint setup clean adapters chromium bench
+.PHONY: run test lint setup clean adapters chromium bench mutants
 
 setup: $(STAMP)
 
@@ -44,6 +44,10 @@ test: $(STAMP) lint adapters chromium
 ## bench: speed figures, each a ratio measured side by side in one run (bench/README.md)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+## mutants: the suites against every fault-injected and benign variant of the mock (tests/mutants.py)
+mutants: $(STAMP)
+	$(BIN)/python -m tests.mutants
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests suites bench

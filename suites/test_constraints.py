@@ -42,8 +42,18 @@ def test_constraint_not_over_enforced(constraint, check, contract):
     if found is None:
         pytest.skip("no archetype satisfies this constraint")
     archetype, account = found
-    check.session(
-        _params(account, constraint),
+    exchange = check.send(_params(account, constraint))
+    check.require(
+        exchange.status == 200,
+        f"constraint:{constraint.id}",
+        constraint.path,
+        "accepted: this account satisfies the constraint",
+        f"refused with HTTP {exchange.status}",
+        exchange,
+    )
+    check.judge(
+        exchange,
+        check.expected(exchange),
         focus=[constraint.component],
         cells=[(archetype, constraint.component, constraint.feature)],
     )

@@ -65,4 +65,13 @@ def test_refusal_not_stored(check, params):
         refused.status,
         refused,
     )
-    check.session(params, idempotency_key=key, focus=[])
+    again = check.send(params, idempotency_key=key)
+    check.require(
+        again.status == 200,
+        "idempotency.failure_not_stored",
+        "status",
+        "200: the refusal was not kept, this request is new",
+        again.status,
+        again,
+    )
+    check.judge(again, check.expected(again), focus=[])

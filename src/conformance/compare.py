@@ -23,6 +23,8 @@ from conformance.oracle import ExpectedError, ExpectedSession, Rule
 __all__ = ["Finding", "Outcome", "compare_error", "compare_session", "json_type"]
 
 FAILURE, WARNING, NOTE = "failure", "warning", "note"
+# expires_at must be after the request: a whole-second timestamp may round down by up to a second
+_ROUNDING = 2
 
 
 def json_type(value: Any) -> str:
@@ -234,7 +236,7 @@ def _compare_fields(
         out.add(FAILURE, "missing", "expires_at", rules["session.fields"], "an integer")
     elif json_type(expires) != "integer":
         out.add(FAILURE, "type", "expires_at", rules["session.fields"], "integer", json_type(expires))
-    elif not sent_at - skew < expires <= sent_at + max_ahead + skew:
+    elif not sent_at - _ROUNDING < expires <= sent_at + max_ahead + skew:
         window = f"between {int(sent_at)} and {int(sent_at) + max_ahead}"
         out.add(FAILURE, "value", "expires_at", rules["session.expires_at"], window, expires)
     known = {"object", "account", "livemode", "client_secret", "expires_at", "components"}
