@@ -131,3 +131,24 @@ def test_contracts_import(cli, tmp_path):
     assert "19 components" in run.stdout and "0 unparsed" in run.stdout
     assert json.loads((out / "unparsed.json").read_text()) == []
     assert (out / "openapi.yaml").is_file()
+
+
+def test_shards_merge_into_one_report(cli, tmp_path):
+    """A CI matrix: each machine runs some categories; the merged report equals one run."""
+    import json as _json
+
+    whole = cli("run", "-m", "shape or validation or auth", "--seed", "3").summary
+    parts = []
+    for index, marker in enumerate(("shape", "validation", "auth")):
+        run = cli("run", "-m", marker, "--seed", "3")
+        assert run.code == 0
+        shard = tmp_path / f"shard{index}"
+        shard.mkdir()
+        (shard / "summary.json").write_text((run.report_dir / "summary.json").read_text())
+        parts.append(str(shard))
+    merged = cli("report", "merge", *parts, "--out", str(tmp_path / "merged"))
+    assert merged.code == 0, merged.stderr
+    summary = _json.loads((tmp_path / "merged" / "summary.json").read_text())
+    assert summary["counts"] == whole["counts"] and summary["shards"] == 3
+    assert [c["id"] for c in summary["checks"]] == [c["id"] for c in whole["checks"]]
+    assert (tmp_path / "merged" / "index.html").is_file() and (tmp_path / "merged" / "junit.xml").is_file()

@@ -96,6 +96,13 @@ def _parser() -> _Parser:
     imp.add_argument("documents", nargs="+", type=Path, metavar="DOC.md")
     imp.add_argument("--out", type=Path, help="output directory (default: the project's contracts/)")
     _sdk_parsers(sub)
+    report = sub.add_parser("report", help="work with written reports")
+    rsub = report.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    merge = rsub.add_parser("merge", help="merge the reports of shards of one run (a CI matrix) into one")
+    merge.add_argument(
+        "shards", nargs="+", type=Path, metavar="DIR", help="report directories (or summary.json)"
+    )
+    merge.add_argument("--out", type=Path, required=True, help="where the merged report goes")
     return parser
 
 
@@ -143,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sdk(args, rest)
         if args.command == "proxy":
             return _proxy(args)
+        if args.command == "report":
+            return _merge(args)
         return _contracts(args)
     except (UsageError, SettingsError) as exc:
         print(f"conformance: error: {exc}", file=sys.stderr)
@@ -314,6 +323,31 @@ def _proxy(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
     return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    import json
+
+    from conformance.report import write_reports
+    from conformance.results import merge_summaries
+
+    summaries = []
+    for shard in args.shards:
+        path = shard / "summary.json" if shard.is_dir() else shard
+        try:
+            summaries.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read {path}: {exc}") from exc
+    merged = merge_summaries(summaries)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summary.json").write_text(json.dumps(merged, indent=2) + "\n")
+    write_reports(args.out, merged)
+    counts = merged["counts"]
+    print(
+        f"merged {len(summaries)} reports into {args.out}: {merged['verdict']} ({counts['passed']} passed,"
+        f" {counts['failed']} failed, {counts['warnings']} warnings, {counts['skipped']} skipped)"
+    )
+    return 1 if merged["verdict"] == "does not conform" else 0 if merged["verdict"] == "conforms" else 2
 
 
 def _contracts(args: argparse.Namespace) -> int:

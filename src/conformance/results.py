@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-__all__ = ["CATEGORIES", "CATEGORY_KEY", "RECORD", "SUMMARY_VERSION", "CheckResult", "Results"]
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_KEY",
+    "RECORD",
+    "SUMMARY_VERSION",
+    "CheckResult",
+    "Results",
+    "merge_summaries",
+]
 
 RECORD = "conformance"  # user_properties key of what a check recorded
 FUZZ_CASES = "conformance_fuzz_cases"  # user_properties key: generated cases a check ran
@@ -67,6 +76,50 @@ class CheckResult:
         }
 
 
+def tally(outcomes: Iterable[str]) -> dict[str, int]:
+    counts = {"passed": 0, "failed": 0, "warnings": 0, "skipped": 0}
+    for outcome in outcomes:
+        counts["warnings" if outcome == "warning" else outcome] += 1
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def by_category(pairs: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    grouped: dict[str, list[str]] = {c: [] for c in CATEGORIES}
+    for category, outcome in pairs:
+        grouped.setdefault(category, []).append(outcome)
+    return {c: {k: v for k, v in tally(o).items() if k != "total"} for c, o in grouped.items()}
+
+
+def merge_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary from the summaries of shards of one run (a CI matrix): every
+    check once (a check in two shards keeps its worst outcome), counts recomputed."""
+    if not summaries:
+        raise ValueError("nothing to merge")
+    worst = {"passed": 0, "skipped": 0, "warning": 1, "failed": 2}
+    checks: dict[str, dict[str, Any]] = {}
+    for summary in summaries:
+        for check in summary.get("checks", []):
+            kept = checks.get(check["id"])
+            if kept is None or worst.get(check["outcome"], 0) > worst.get(kept["outcome"], 0):
+                checks[check["id"]] = check
+    merged = dict(summaries[0])
+    ordered = [checks[k] for k in sorted(checks)]
+    unreachable = any(s.get("verdict") == "unreachable" for s in summaries)
+    failed = any(c["outcome"] == "failed" for c in ordered)
+    merged.update(
+        verdict="unreachable" if unreachable else "does not conform" if failed else "conforms",
+        started=min(str(s.get("started", "")) for s in summaries),
+        duration=round(sum(float(s.get("duration", 0)) for s in summaries), 3),
+        counts=tally(c["outcome"] for c in ordered),
+        categories=by_category((c["category"], c["outcome"]) for c in ordered),
+        fuzz_cases=sum(int(s.get("fuzz_cases", 0)) for s in summaries),
+        shards=len(summaries),
+        checks=ordered,
+    )
+    return merged
+
+
 class Results:
     def __init__(self) -> None:
         self.checks: dict[str, CheckResult] = {}
@@ -103,19 +156,10 @@ class Results:
             result.message = "\n".join(f"additive drift: {f['path']}" for f in result.findings("warning"))
 
     def counts(self) -> dict[str, int]:
-        counts = {"passed": 0, "failed": 0, "warnings": 0, "skipped": 0}
-        for check in self.checks.values():
-            counts["warnings" if check.outcome == "warning" else check.outcome] += 1
-        counts["total"] = len(self.checks)
-        return counts
+        return tally(c.outcome for c in self.checks.values())
 
     def by_category(self) -> dict[str, dict[str, int]]:
-        table = {c: {"passed": 0, "failed": 0, "warnings": 0, "skipped": 0} for c in CATEGORIES}
-        for check in self.checks.values():
-            key = "warnings" if check.outcome == "warning" else check.outcome
-            table.setdefault(check.category, {"passed": 0, "failed": 0, "warnings": 0, "skipped": 0})
-            table[check.category][key] += 1
-        return table
+        return by_category((c.category, c.outcome) for c in self.checks.values())
 
     @property
     def conforms(self) -> bool:
