@@ -34,7 +34,7 @@ import yaml
 
 from conformance.errors import SettingsError
 from conformance.forms import FormError, decode_form
-from conformance.redact import KEY_PATTERN
+from conformance.redact import KEY_PATTERN, client_secrets
 
 __all__ = ["RECORDED_AT", "RECORD_MODES", "CassetteSet", "check_mode", "set_name"]
 
@@ -122,15 +122,8 @@ class _Scrub:
         return response
 
     def _collect(self, data: Any) -> None:
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if key == "client_secret" and isinstance(value, str) and value:
-                    self.placeholder(value)
-                else:
-                    self._collect(value)
-        elif isinstance(data, list):
-            for item in data:
-                self._collect(item)
+        for secret in client_secrets(data):
+            self.placeholder(secret)
 
 
 @dataclass

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["KEY_PATTERN", "Redactor", "mask"]
+__all__ = ["KEY_PATTERN", "Redactor", "client_secrets", "mask"]
 
 KEY_PATTERN = re.compile(r"\b([sr]k_(?:test|live)_)[A-Za-z0-9]+")
 
@@ -24,6 +25,19 @@ def mask(key: str) -> str:
     if match:
         return f"{match.group(1)}****"
     return "****"
+
+
+def client_secrets(data: Any) -> Iterator[str]:
+    """Every non-empty ``client_secret`` value inside parsed JSON."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "client_secret" and isinstance(value, str) and value:
+                yield value
+            else:
+                yield from client_secrets(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from client_secrets(item)
 
 
 class Redactor:
@@ -54,15 +68,8 @@ class Redactor:
 
     def learn(self, data: Any) -> None:
         """Register every ``client_secret`` value inside parsed JSON."""
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if key == "client_secret" and isinstance(value, str) and value:
-                    self.secret(value)
-                else:
-                    self.learn(value)
-        elif isinstance(data, list):
-            for item in data:
-                self.learn(item)
+        for value in client_secrets(data):
+            self.secret(value)
 
     def text(self, text: str) -> str:
         for key in sorted(self._keys, key=len, reverse=True):

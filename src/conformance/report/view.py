@@ -10,20 +10,11 @@ from urllib.parse import unquote_plus
 from conformance.report.history import History, pass_rate
 from conformance.report.matrix import build_matrices, coverage
 from conformance.report.trend import trend
+from conformance.results import CATEGORIES
 
 __all__ = ["CATEGORY_ORDER", "build_view", "pretty"]
 
-CATEGORY_ORDER = (
-    "shape",
-    "defaults",
-    "validation",
-    "auth",
-    "idempotency",
-    "fuzz",
-    "schemathesis",
-    "sdk",
-    "drift",
-)
+CATEGORY_ORDER = CATEGORIES  # the order categories are shown in
 _VERDICTS = {"conforms": "ok", "does not conform": "bad", "unreachable": "down"}
 _MODES = {"embedded": "embedded mock", "url": "URL", "replay": "replay", "dry-run": "dry run (nothing sent)"}
 
