@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint setup clean adapters chromium bench mutants
+.PHONY: run test lint setup clean adapters chromium bench bench-setup mutants
 
 setup: $(STAMP)
 
@@ -41,9 +41,26 @@ chromium:
 test: $(STAMP) lint adapters chromium
 	$(BIN)/pytest
 
-## bench: speed figures, each a ratio measured side by side in one run (bench/README.md)
-bench: $(STAMP)
+## bench: speed figures, each a ratio measured side by side in one run (README: Benchmarks);
+## not part of `make test`. Writes bench/results.json
+bench: $(STAMP) bench-setup
 	$(BIN)/python bench/run.py
+
+## bench-setup: the bench's peers and load generator: Prism (npm ci in bench/, from its lock file)
+## and Debian's wrk (apt-get, as root, once when missing)
+PRISM := bench/node_modules/.installed
+
+bench-setup: $(PRISM)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing wrk (Debian package) for the load benchmark"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null 2>&1 \
+	      || echo "wrk: apt-get install failed; the load benchmark will be skipped"; \
+	  else echo "wrk: no apt-get here (or not root); the load benchmark will be skipped"; fi; }
+
+$(PRISM): bench/package.json bench/package-lock.json
+	cd bench && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(PRISM)
 
 ## mutants: the suites against every fault-injected and benign variant of the mock (tests/mutants.py)
 mutants: $(STAMP)

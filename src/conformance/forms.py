@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
@@ -85,13 +86,14 @@ def _unescape(text: str, where: str) -> str:
         raise FormError(f"Invalid UTF-8 in {where}.") from exc
 
 
-def _split_key(key: str) -> list[str]:
+@lru_cache(maxsize=4096)  # the same names come in request after request
+def _split_key(key: str) -> tuple[str, ...]:
     if "[" not in key and "]" not in key and key:
-        return [key]
+        return (key,)
     match = _KEY.fullmatch(key)
     if match is None:
         raise FormError(f"Invalid parameter name: {key!r}.", param=key or None)
-    parts = [match.group(1), *_SUBKEY.findall(match.group(2))]
+    parts = (match.group(1), *_SUBKEY.findall(match.group(2)))
     if len(parts) > MAX_DEPTH:
         raise FormError(f"Parameter nested too deeply: {key}.", param=key)
     return parts
@@ -127,7 +129,7 @@ def decode_form(body: bytes | str) -> dict[str, Any]:
     return result
 
 
-def _insert(root: dict[str, Any], parts: list[str], value: str) -> None:
+def _insert(root: dict[str, Any], parts: tuple[str, ...], value: str) -> None:
     node: Any = root
     last = len(parts) - 1
     for depth in range(last):

@@ -15,11 +15,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from conformance.contracts.model import Contract
 from conformance.contracts.rules import condition_holds
-from conformance.forms import bracket_path
 
 __all__ = [
     "Accounts",
@@ -34,6 +33,11 @@ __all__ = [
 # account id -> its controller as flat dotted fields, or None when not known
 Accounts = Mapping[str, Mapping[str, str] | None]
 _BOOLEANS = ("true", "false")
+
+
+def _is_map(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    """``isinstance(value, Mapping)``, quicker for the dicts a decoded form holds."""
+    return isinstance(value, (dict, Mapping))  # a dict is seen first, without the ABC's check
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,12 @@ class Oracle:
                 f"{constraint.describe()} (of {constraint.component}); otherwise 400 naming it",
             )
         self._errors: dict[str, dict[str, Any]] = contract.conventions.get("errors", {})
+        # fixed for the contract's lifetime, so made once rather than per request
+        self._allowed = {"account", "components", *contract.conventions.get("universal_parameters", [])}
+        self._by_feature = {(c.component, c.feature, c.value): c for c in contract.constraints}
+        self._request_features = {n: frozenset(c.request_features) for n, c in contract.components.items()}
+        # per controller: what the components a request does not ask for look like
+        self._unasked: dict[Any, tuple[dict[str, dict[str, bool | None]], dict[tuple[str, ...], Rule]]] = {}
 
     # -- errors --------------------------------------------------------------
     def error(self, kind: str, param: str | None, rule_id: str) -> ExpectedError:
@@ -171,11 +181,7 @@ class Oracle:
         return dataclasses.replace(first, alternatives=others) if others else first
 
     def _problems(self, params: Mapping[str, Any], accounts: Accounts) -> Iterator[ExpectedError]:
-        allowed = {
-            "account",
-            "components",
-            *self.contract.conventions.get("universal_parameters", []),
-        }
+        allowed = self._allowed
         for key in params:
             if key not in allowed:
                 yield self.error("parameter_unknown", key, "validation.parameter_unknown")
@@ -187,7 +193,7 @@ class Oracle:
         components = params.get("components")
         if components is None:
             yield self.error("parameter_missing", "components", "validation.parameter_missing")
-        elif not isinstance(components, Mapping):
+        elif not _is_map(components):
             yield self._invalid(components, "components")
         else:
             for name, value in components.items():
@@ -196,16 +202,16 @@ class Oracle:
             return
         if account not in accounts:
             yield self.error("resource_missing", "account", "validation.resource_missing")
-        elif isinstance(components, Mapping):
+        elif _is_map(components):
             yield from self._constraint_problems(components, accounts[account])
 
     def _component_problems(self, name: str, value: Any) -> Iterator[ExpectedError]:
-        path = bracket_path(("components", name))
+        path = f"components[{name}]"
         comp = self.contract.components.get(name)
         if comp is None:
             yield self.error("parameter_unknown", path, "validation.parameter_unknown")
             return
-        if not isinstance(value, Mapping):
+        if not _is_map(value):
             yield self._invalid(value, path)
             return
         for key in value:
@@ -221,10 +227,10 @@ class Oracle:
         features = value.get("features")
         if features is None:
             return
-        if not isinstance(features, Mapping):
+        if not _is_map(features):
             yield self._invalid(features, f"{path}[features]")
             return
-        allowed = comp.request_features
+        allowed = self._request_features[name]
         for feat, given in features.items():
             fpath = f"{path}[features][{feat}]"
             if feat not in allowed:
@@ -237,10 +243,12 @@ class Oracle:
     def _constraint_problems(
         self, components: Mapping[str, Any], controller: Mapping[str, str] | None
     ) -> Iterator[ExpectedError]:
-        by_feature = {(c.component, c.feature, c.value): c for c in self.contract.constraints}
+        by_feature = self._by_feature
         for name, value in components.items():
-            features = value.get("features") if isinstance(value, Mapping) else None
-            for feat, given in (features if isinstance(features, Mapping) else {}).items():
+            features = value.get("features") if _is_map(value) else None
+            if features is None or not _is_map(features):
+                continue
+            for feat, given in features.items():
                 constraint = by_feature.get((name, feat, given == "true"))
                 if constraint and condition_holds(constraint.requires, controller) is False:
                     yield self.error("constraint", constraint.path, f"constraint:{constraint.id}")
@@ -255,17 +263,48 @@ class Oracle:
     ) -> ExpectedSession:
         """The session a valid request gets: every component, requested or not."""
         requested = params.get("components") or {}
+        unasked, unasked_rules = self._unrequested(controller)
         components: dict[str, dict[str, Any]] = {}
-        rules: dict[tuple[str, ...], Rule] = {(): self.rules["session.components"]}
+        rules = dict(unasked_rules)
         for name in self.contract.components:
             asked = requested.get(name) or {}
+            if not asked:
+                components[name] = {"enabled": False, "features": dict(unasked[name])}
+                continue
             given = {f: v == "true" for f, v in (asked.get("features") or {}).items()}
+            if not given:  # only `enabled`: the features and rules of a component not asked for
+                enabled = asked.get("enabled") == "true"
+                components[name] = {"enabled": enabled, "features": dict(unasked[name])}
+                continue
             components[name] = {
                 "enabled": asked.get("enabled") == "true",
                 "features": self.contract.effective_features(name, given, controller),
             }
-            rules[(name, "enabled")] = self.rules["session.enabled"]
             for feat in components[name]["features"]:
                 rule_id = "session.feature_echo" if feat in given else f"default:{name}.{feat}"
                 rules[(name, "features", feat)] = self.rules.get(rule_id, self.rules["session.components"])
         return ExpectedSession(account, livemode, components, rules)
+
+    def _unrequested(
+        self, controller: Mapping[str, str] | None
+    ) -> tuple[dict[str, dict[str, bool | None]], dict[tuple[str, ...], Rule]]:
+        """Every component as a request that omits it gets it, and the rules of the
+        whole session as if nothing were asked (both memoised per controller; the
+        caller copies what it hands out)."""
+        key = None if controller is None else tuple(sorted(controller.items()))
+        found = self._unasked.get(key)
+        if found is not None:
+            return found
+        features: dict[str, dict[str, bool | None]] = {}
+        rules: dict[tuple[str, ...], Rule] = {(): self.rules["session.components"]}
+        for name in self.contract.components:
+            features[name] = self.contract.effective_features(name, {}, controller)
+            rules[(name, "enabled")] = self.rules["session.enabled"]
+            for feat in features[name]:
+                rules[(name, "features", feat)] = self.rules.get(
+                    f"default:{name}.{feat}", self.rules["session.components"]
+                )
+        if len(self._unasked) > 256:
+            self._unasked.clear()
+        self._unasked[key] = (features, rules)
+        return features, rules

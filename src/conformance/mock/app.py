@@ -31,12 +31,14 @@ __all__ = ["MAX_BODY", "create_app"]
 
 MAX_BODY = 64 * 1024
 _FORM = "application/x-www-form-urlencoded"
+# one encoder for every answer: json.dumps(..., separators=...) makes a new one each call
+_to_json = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 def _responder(decide: Behaviour) -> Callable[..., Response]:
     def respond(reply: Reply, *, headers: dict[str, str] | None = None, raw: bytes | None = None) -> Response:
         status, body = reply
-        content = raw if raw is not None else json.dumps(body, separators=(",", ":")).encode()
+        content = raw if raw is not None else _to_json(body).encode()
         all_headers = {**decide.answer_headers(), **(headers or {})}
         return Response(content, status_code=status, media_type=decide.media_type, headers=all_headers)
 
@@ -159,7 +161,7 @@ def create_app(
             fingerprint = json.dumps([request.method, request.url.path, params], sort_keys=True)
             stored = idempotency.get(key, idem)
             if stored is not None:
-                if stored.fingerprint != fingerprint:
+                if not decide.replays(stored.fingerprint, fingerprint):
                     return _respond(
                         decide.error(
                             400,
@@ -171,11 +173,11 @@ def create_app(
                 return _respond(
                     (stored.status, {}),
                     raw=stored.body,
-                    headers={**stored.headers, "Idempotent-Replayed": "true"},
+                    headers={**stored.headers, **decide.replay_headers()},
                 )
             status, body = handler(request, params, key)
-            raw = json.dumps(body, separators=(",", ":")).encode()
-            if 200 <= status < 300:
+            raw = _to_json(body).encode()
+            if decide.stores(status):
                 idempotency.put(key, idem, StoredResponse(fingerprint, status, raw, extra))
             return _respond((status, body), raw=raw, headers={**extra, "Idempotency-Key": idem})
 

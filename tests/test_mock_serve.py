@@ -1,0 +1,110 @@
+"""How the mock is served, and the shortcuts it takes to answer quickly: none may change an answer."""
+
+from __future__ import annotations
+
+import os
+import socket
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from conformance.mock import behaviour, create_app
+from conformance.mock.behaviour import _ALNUM, _token
+from conformance.mock.server import _config, listen
+from conformance.oracle import Oracle
+
+KEY = "sk_test_serve"
+
+
+def test_served_with_httptools_on_asyncio(committed):
+    config = _config(create_app(committed), host="127.0.0.1", port=0)
+    config.load()
+    assert config.http_protocol_class.__module__ == "uvicorn.protocols.http.httptools_impl"
+    assert config.loop == "asyncio"
+
+
+def test_listening_socket_has_tcp_nodelay():
+    sock = listen("127.0.0.1", 0)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        sock.close()
+
+
+def test_concurrent_keep_alive_clients_each_get_their_own_answers(committed, serve):
+    url = serve(create_app(committed))
+    made = httpx.post(f"{url}/v1/accounts", data={"type": "custom"}, auth=(KEY, ""))
+    account = made.json()["id"]
+    body = {
+        "account": account,
+        "components[payments][enabled]": "true",
+        "components[payments][features][refund_management]": "false",
+    }
+
+    def client(n: int) -> list[dict]:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}) as http:
+            return [http.post("/v1/account_sessions", data=body).json() for _ in range(n)]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = [a for batch in pool.map(client, [25] * 8) for a in batch]
+    assert len(answers) == 200
+    assert all(a["account"] == account for a in answers)
+    assert all(a["components"]["payments"]["features"]["refund_management"] is False for a in answers)
+    assert len({a["client_secret"] for a in answers}) == 200
+
+
+def test_tokens_are_letters_and_digits_of_the_length_asked_and_all_drawn():
+    tokens = [_token(n) for n in (1, 14, 48, 5000)]
+    assert [len(t) for t in tokens] == [1, 14, 48, 5000]
+    assert set("".join(tokens)) <= set(_ALNUM)
+    assert set(tokens[-1]) == set(_ALNUM)  # 5000 draws from 62: every character turns up
+    assert len({_token(48) for _ in range(1000)}) == 1000
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_process_does_not_repeat_its_parents_tokens():
+    if len(behaviour._pool) < 48:  # the pool holds characters the parent has not handed out yet
+        _token(len(behaviour._pool) + 1)
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, _token(48).encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert len(child) == 48
+    assert child != _token(48)
+
+
+def test_memoised_defaults_are_never_shared_between_answers(committed):
+    oracle = Oracle(committed)
+    accounts = {"acct_x": {"controller.losses.payments": "stripe"}}
+    params = {"account": "acct_x", "components": {"payments": {"enabled": "true"}}}
+    first = oracle.expect(params, accounts, livemode=False)
+    pristine = oracle.expect(params, accounts, livemode=False)
+    for component in first.components.values():
+        component["enabled"] = "tampered"
+        for feature in component["features"]:
+            component["features"][feature] = "tampered"
+    first.rules.clear()
+    again = oracle.expect(params, accounts, livemode=False)
+    assert again == pristine
+    assert "tampered" not in repr(again.components)
+
+
+def test_a_component_asked_with_only_enabled_answers_as_one_not_asked(committed):
+    oracle = Oracle(committed)
+    accounts = {"acct_x": {"controller.losses.payments": "application"}}
+    bare = oracle.expect({"account": "acct_x", "components": {}}, accounts, livemode=False)
+    for name in committed.components:
+        asked = oracle.expect(
+            {"account": "acct_x", "components": {name: {"enabled": "true"}}}, accounts, livemode=False
+        )
+        assert asked.components[name] == {**bare.components[name], "enabled": True}
+        assert asked.rules == bare.rules
