@@ -129,9 +129,9 @@ def test_schemathesis_sends_bracket_forms(committed, serve):
 
 def test_budgets_and_case_count(committed, serve, cli):
     url = serve(create_app(committed))
-    run = cli("run", "--base-url", url, "-m", "fuzz", "-k", "requests", "--max-examples", "7")
+    run = cli("run", "--base-url", url, "-m", "fuzz", "-k", "requests", "--max-examples", "8")
     assert run.code == 0, run.stdout[-2000:]
-    assert run.summary["fuzz_cases"] == 14 and run.summary["seed"] is not None
+    assert run.summary["fuzz_cases"] == 16 and run.summary["seed"] is not None
     dev = cli("run", "--base-url", url, "-m", "fuzz", "--profile", "dev")
     assert dev.code == 0 and 0 < dev.summary["fuzz_cases"] < 200
 

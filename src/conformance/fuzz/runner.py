@@ -27,13 +27,16 @@ from conformance.oracle import ExpectedError
 from conformance.redact import Redactor
 from conformance.results import FUZZ_CASES
 
-__all__ = ["PROFILES", "FuzzFailure", "FuzzRunner", "StrategyError"]
+__all__ = ["BATCH", "PROFILES", "FuzzFailure", "FuzzRunner", "StrategyError"]
 # examples per fuzz test, and steps per stateful run, by budget
 PROFILES: dict[str, dict[str, int]] = {
     "dev": {"max_examples": 30, "stateful_steps": 15},
     "ci": {"max_examples": 200, "stateful_steps": 25},
     "nightly": {"max_examples": 4000, "stateful_steps": 60},
 }
+
+
+BATCH = 4  # generated cases per hypothesis example
 
 
 class FuzzFailure(AssertionError):
@@ -121,13 +124,19 @@ class FuzzRunner:
         if outcome.failures:
             raise FuzzFailure(case, outcome, exchange, self.check.redactor)
 
-    def explore(self, strategy: st.SearchStrategy[Case], body: Callable[[Case], None]) -> None:
-        """Run ``body`` over ``strategy``; record and fail with the minimal failing case."""
+    def explore(self, strategy: st.SearchStrategy[Any], body: Callable[[Any], None]) -> None:
+        """Run ``body`` over ``strategy``; record and fail with the minimal failing case.
 
-        @self.settings()
-        @given(strategy)
-        def run(case: Case) -> None:
-            body(case)
+        Cases come in batches of :data:`BATCH` per hypothesis example: the engine's
+        own cost is per example, and dwarfs drawing one more case (a failing batch
+        shrinks like any other: the cases that do not fail shrink to the simplest)."""
+        batch = BATCH if self.max_examples >= BATCH else 1
+
+        @settings(self.settings(), max_examples=max(1, -(-self.max_examples // batch)))
+        @given(st.lists(strategy, min_size=batch, max_size=batch))
+        def run(cases: list[Any]) -> None:
+            for case in cases:
+                body(case)
 
         self.run(run)
 

@@ -131,31 +131,28 @@ def _decode(space: Space, archetype: str, chosen: int, enabled: int, given: int)
     return components
 
 
-def _bytes_int(width: int) -> st.SearchStrategy[int]:
-    """A uniform ``width``-bit integer that shrinks towards 0, in one draw: hypothesis
-    draws a bounded integer with a strong bias to small values, which would all but
-    never set the bits of the last components."""
-    size = (width + 7) // 8
-    return st.binary(min_size=size, max_size=size).map(lambda b: int.from_bytes(b, "little") % (1 << width))
-
-
 def _requests(space: Space) -> st.SearchStrategy[tuple[str, dict[str, Any], int, bool]]:
+    """One fixed-size byte string a request, decoded: one draw is the cheapest thing
+    hypothesis does, bytes are uniform (a bounded integer is drawn small), and they
+    shrink towards zero: the first archetype, fewer components, fewer features."""
     width = len(space.components)
     feature_bits = 2 * sum(len(f) for f in space.features.values())
-    return st.tuples(
-        st.sampled_from(sorted(space.controllers)),
-        _bytes_int(width),
-        _bytes_int(width),
-        _bytes_int(feature_bits),
-        st.integers(0, 3),  # spelling: bit 0 brackets percent-encoded, bit 1 pairs shuffled
-    ).map(
-        lambda t: (
-            t[0],
-            _decode(space, t[0], t[1], t[2], t[3]),
-            (t[4] >> 1) * (t[3] % 1009 + 1),
-            bool(t[4] & 1),
-        )
-    )
+    widths = (8, width, width, feature_bits, 8)  # archetype, chosen, enabled, features, spelling
+    size = sum((w + 7) // 8 for w in widths)
+    archetypes = sorted(space.controllers)
+
+    def decode(raw: bytes) -> tuple[str, dict[str, Any], int, bool]:
+        fields, at = [], 0
+        for w in widths:
+            n = (w + 7) // 8
+            fields.append(int.from_bytes(raw[at : at + n], "little") % (1 << w))
+            at += n
+        pick, chosen, enabled, given, spelling = fields
+        archetype = archetypes[pick % len(archetypes)]
+        order = (spelling >> 1 & 1) * (given % 1009 + 1)
+        return archetype, _decode(space, archetype, chosen, enabled, given), order, bool(spelling & 1)
+
+    return st.binary(min_size=size, max_size=size).map(decode)
 
 
 def valid_cases(contract: Contract) -> st.SearchStrategy[Case]:
