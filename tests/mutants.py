@@ -102,6 +102,13 @@ def _components(params: Mapping[str, Any]) -> dict[str, Any]:
     return comps if isinstance(comps, dict) else {}
 
 
+def _features(conf: Any) -> dict[str, Any]:
+    """A requested component's features, when they are an object (a variant breaks
+    one rule only: it must not crash on what the generated requests send)."""
+    features = conf.get("features") if isinstance(conf, dict) else None
+    return features if isinstance(features, dict) else {}
+
+
 def _without_constraints(feature: str) -> Callable[[Contract], Starlette]:
     def build(contract: Contract) -> Starlette:
         kept = tuple(c for c in contract.constraints if c.feature != feature)
@@ -113,7 +120,7 @@ def _without_constraints(feature: str) -> Callable[[Contract], Starlette]:
 def _over_enforced(feature: str, value: str) -> type[Behaviour]:
     def change(self: Behaviour, params: Mapping[str, Any], status: int, body: dict[str, Any]) -> Reply:
         for name, conf in _components(params).items():
-            if isinstance(conf, dict) and (conf.get("features") or {}).get(feature) == value:
+            if _features(conf).get(feature) == value:
                 param = f"components[{name}][features][{feature}]"
                 return self.error(400, "invalid_request_error", "Not allowed.", param=param)
         return status, body
@@ -239,7 +246,7 @@ def _booleans_lenient_false(self: Behaviour, params: dict[str, Any]) -> None:
         if isinstance(conf, dict):
             if isinstance(conf.get("enabled"), str) and conf["enabled"] != "true":
                 conf["enabled"] = "false"
-            for feat, value in (conf.get("features") or {}).items():
+            for feat, value in _features(conf).items():
                 if isinstance(value, str) and value != "true":
                     conf["features"][feat] = "false"
 
