@@ -39,7 +39,7 @@ chromium:
 
 ## test: the project's own tests (lint, types, toolkit, fault-injected mocks, both SDK adapters)
 test: $(STAMP) lint adapters chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 ## bench: speed figures, each a ratio measured side by side in one run (README: Benchmarks);
 ## not part of `make test`. Writes bench/results.json
