@@ -484,7 +484,7 @@ class _Reporter:
         tr.write_line(
             f"verdict: {info['name']} {verdict} ({counts['passed']} passed, {counts['failed']} failed,"
             f" {counts['warnings']} warnings, {counts['skipped']} skipped); "
-            f"summary: {report_dir(self.config) / 'summary.json'}",
+            f"report: {report_dir(self.config) / 'index.html'} (summary.json, junit.xml beside it)",
             bold=True,
             red=not results.conforms,
             green=results.conforms,
