@@ -22,10 +22,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conformance.compare import NOTE, Outcome
+from conformance.compare import compare_replay
 from conformance.forms import decode_form
 from conformance.fuzz import valid_cases
-from conformance.fuzz.runner import FuzzFailure
 from conformance.oracle import flat_controller
 
 pytestmark = pytest.mark.fuzz
@@ -71,10 +70,7 @@ def machine(fuzz, contract):
             exchange,
             archetype: str = "-",
         ) -> None:
-            if not ok:
-                outcome = Outcome()
-                outcome.add("failure", "value", path, rules[rule_id], expected, actual)
-                raise FuzzFailure(_case(archetype, exchange), outcome, exchange, fuzz.check.redactor)
+            fuzz.fail_unless(ok, _case(archetype), exchange, rule_id, path, expected, actual)
 
         def fresh(self, exchange) -> None:
             secret = exchange.json.get("client_secret") if isinstance(exchange.json, dict) else None
@@ -137,29 +133,13 @@ def machine(fuzz, contract):
             again = client.create_session(form=entry.form, idempotency_key=entry.key)
             if entry.status != 200:  # a refusal is not stored: answered afresh
                 return
-            self.require(
-                again.status == 200 and again.json == entry.body,
-                "idempotency.replay",
-                "body",
-                "the first answer again",
-                again.status,
-                again,
-                entry.archetype,
+            outcome = compare_replay(
+                (entry.status, entry.body, entry.content),
+                (again.status, again.json, again.content),
+                again.headers.get("idempotent-replayed"),
+                rules,
             )
-            replayed = again.headers.get("idempotent-replayed", "")
-            self.require(
-                replayed.lower() == "true",
-                "idempotency.replay_header",
-                "Idempotent-Replayed",
-                "true",
-                replayed or "(absent)",
-                again,
-                entry.archetype,
-            )
-            if again.content != entry.content:
-                note = Outcome()
-                note.add(NOTE, "value", "body", rules["idempotency.replay"], "byte-identical", "JSON-equal")
-                fuzz.warnings.setdefault(("body", "idempotency.replay"), note.findings[0])
+            fuzz.conclude_case(_case(entry.archetype), again, outcome)
 
         @rule(entry=keyed, case=valid_cases(contract))
         def reuse_key(self, entry: Keyed, case) -> None:
@@ -192,7 +172,7 @@ def machine(fuzz, contract):
     return Sessions
 
 
-def _case(archetype: str, exchange):
+def _case(archetype: str):
     from conformance.fuzz.strategies import Case
 
     return Case(archetype, {}, label=f"a step of the state machine (steps above), for a {archetype} account")

@@ -145,10 +145,6 @@ class CassetteSet:
         folder = Path(module).with_suffix("").name
         return self.directory / folder / f"{_UNSAFE.sub('_', test)}.yaml"
 
-    @property
-    def session_path(self) -> Path:
-        return self.directory / "_session.yaml"
-
     def has(self, nodeid: str) -> bool:
         return self.path_for(nodeid).is_file()
 

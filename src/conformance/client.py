@@ -26,7 +26,7 @@ from conformance.errors import TargetUnreachable, UnplayedRequest
 from conformance.forms import encode_form
 from conformance.redact import Redactor
 
-__all__ = ["Client", "Exchange", "NotJSON", "TargetUnreachable", "is_loopback"]
+__all__ = ["Client", "Exchange", "NotJSON", "TargetUnreachable", "is_loopback", "retry_delay"]
 
 _FORM = "application/x-www-form-urlencoded"
 _UNSET: Any = object()
@@ -54,7 +54,6 @@ class Exchange:
     content: bytes
     sent_at: float
     elapsed: float
-    retries: int = 0
     _json: Any = field(default=_UNSET, repr=False)
 
     @property
@@ -162,8 +161,6 @@ class Client:
         self.dead: str | None = None
         self.replay_errors: tuple[type[BaseException], ...] = ()  # set while cassettes are in use
         self.calls: list[tuple[str, str, str]] | None = None  # a dry run lists what it sends
-        self.count = 0
-        self.throttled = 0
 
     def close(self) -> None:
         self._http.close()
@@ -225,11 +222,9 @@ class Client:
                     raise TargetUnreachable(self.dead) from exc
                 time.sleep(0.2 * 2**tries_conn)
                 continue
-            self.count += 1
             if response.status_code == 429 and tries_429 < self._max_429:
                 tries_429 += 1
-                self.throttled += 1
-                time.sleep(_retry_after(response, tries_429))
+                time.sleep(retry_delay(response.headers.get("retry-after"), tries_429))
                 continue
             recorded = response.headers.get(RECORDED_AT)
             if recorded:  # a replayed answer: judge it by when it was recorded
@@ -245,7 +240,6 @@ class Client:
                 response.content,
                 started,
                 time.time() - started,
-                retries=tries_429 + tries_conn,
             )
             if not isinstance(exchange.json, NotJSON):
                 self.redactor.learn_answer(exchange.content, exchange.json)
@@ -265,10 +259,11 @@ class Client:
         return self.request("DELETE", f"/v1/accounts/{account_id}")
 
 
-def _retry_after(response: httpx.Response, attempt: int) -> float:
-    header = response.headers.get("retry-after", "")
+def retry_delay(retry_after: object, attempt: int) -> float:
+    """Seconds to wait before retrying a 429: ``Retry-After`` when it is a number, else
+    exponential backoff; never under 50 ms or over 10 s."""
     try:
-        wait = float(header)
+        wait = float(str(retry_after))
     except ValueError:
         wait = 0.25 * 2**attempt
     return max(0.05, min(wait, 10.0))

@@ -20,7 +20,7 @@ from typing import Any
 
 from conformance.oracle import ExpectedError, ExpectedSession, Rule
 
-__all__ = ["Finding", "Outcome", "compare_error", "compare_session", "json_type"]
+__all__ = ["Finding", "Outcome", "compare_error", "compare_replay", "compare_session", "json_type"]
 
 FAILURE, WARNING, NOTE = "failure", "warning", "note"
 # expires_at must be after the request: a whole-second timestamp may round down by up to a second
@@ -349,5 +349,38 @@ def compare_error(status: int, body: Any, expected: ExpectedError, rules: dict[s
             rules["error.code"],
             expected.code,
             error.get("code", _ABSENT),
+        )
+    return out
+
+
+def compare_replay(
+    first: tuple[int, Any, bytes],
+    again: tuple[int, Any, bytes],
+    replayed_header: str | None,
+    rules: dict[str, Rule],
+) -> Outcome:
+    """A request repeated with its Idempotency-Key: the first answer again (status and
+    JSON), marked ``Idempotent-Replayed: true``; other bytes for the same JSON are a note."""
+    out = Outcome()
+    (status, body, content), (again_status, again_body, again_content) = first, again
+    if again_status != status or _canonical(again_body) != _canonical(body):
+        out.add(
+            FAILURE,
+            "value",
+            "body",
+            rules["idempotency.replay"],
+            f"HTTP {status}, the first answer again (same client_secret)",
+            f"HTTP {again_status}, another answer",
+        )
+    elif again_content != content:
+        out.add(NOTE, "value", "body", rules["idempotency.replay"], "byte-identical", "JSON-equal")
+    if (replayed_header or "").lower() != "true":
+        out.add(
+            FAILURE,
+            "value",
+            "Idempotent-Replayed",
+            rules["idempotency.replay_header"],
+            "true",
+            replayed_header or "(absent)",
         )
     return out

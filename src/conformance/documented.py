@@ -68,14 +68,16 @@ def write_documented_cassettes(contract: Contract, root: Path) -> list[Path]:
         cassette = {"interactions": [_interaction(request, response)], "version": 1}
         path.write_text(yaml.safe_dump(cassette, sort_keys=False, width=100))
         written.append(path)
-    cassettes.write_meta({
-        "target": "the API reference's example exchanges",
-        "base_url": BASE,
-        "generated_from": sorted(contract.provenance.get("documents", {})),
-        "recorded": None,
-        "seed": None,
-        "profile": None,
-        "max_examples": None,
-        "api_version": None,
-    })
+    cassettes.write_meta(
+        {
+            "target": "the API reference's example exchanges",
+            "base_url": BASE,
+            "generated_from": sorted(contract.provenance.get("documents", {})),
+            "recorded": None,
+            "seed": None,
+            "profile": None,
+            "max_examples": None,
+            "api_version": None,
+        }
+    )
     return written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["cassettes_dir", "contracts_dir", "project_root", "seeds_dir", "suites_dir"]
+__all__ = ["cassettes_dir", "contracts_dir", "project_root", "suites_dir"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -34,12 +34,3 @@ def cassettes_dir() -> Path:
 
 def suites_dir() -> Path:
     return _locate("suites")
-
-
-def seeds_dir() -> Path | None:
-    """``../shared/seeds`` beside the checkout, where the API docs are kept."""
-    root = project_root()
-    if root is None:
-        return None
-    seeds = root.parent / "shared" / "seeds"
-    return seeds if seeds.is_dir() else None

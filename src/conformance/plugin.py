@@ -187,7 +187,6 @@ def _set_up_recording(config: pytest.Config) -> None:
     if mode is None:
         return
     from conformance.cassettes import CassetteSet, check_mode, set_name
-    from conformance.errors import SettingsError
     from conformance.paths import cassettes_dir
     from conformance.recording import Recording
 
@@ -202,7 +201,8 @@ def _set_up_recording(config: pytest.Config) -> None:
     name = config.getoption("conformance_cassettes") or set_name(config.getoption("conformance_url"))
     recording = Recording(config, CassetteSet(root, name, mode))
     if config.getoption("hypothesis_seed", default=None) is None:
-        # a replay must generate what was recorded: the recording's seed, or a pinned new one
+        # a recording keeps its seed in meta.yaml (a new one is pinned); a replay reports
+        # the recording's (it re-judges the recorded cases rather than generating them)
         seed = recording.recorded("seed") if mode == "none" else random.randrange(2**31)
         if seed is not None:
             config.option.hypothesis_seed = seed
@@ -255,19 +255,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     recording = config.stash.get(RECORDING, None)
     if recording is None or recording.cassettes.name != "documented":  # only the docs' exchanges
-        unwanted = [item for item in items if item.get_closest_marker("documented_cassettes")]
-        if unwanted:
-            config.hook.pytest_deselected(items=unwanted)
-            items[:] = [item for item in items if not item.get_closest_marker("documented_cassettes")]
+        _deselect(config, items, "documented_cassettes")
     if not config.getoption("conformance_sdk_adapter", default=None):  # no SDK to gate: not run at all
-        unwanted = [item for item in items if item.get_closest_marker("sdk") is not None]
-        if unwanted:
-            config.hook.pytest_deselected(items=unwanted)
-            items[:] = [item for item in items if item.get_closest_marker("sdk") is None]
+        _deselect(config, items, "sdk")
     for item in items:
         found = [m.name for m in item.iter_markers() if m.name in CATEGORIES]
         if found:
             item.user_properties.append((CATEGORY_KEY, found[0]))
+
+
+def _deselect(config: pytest.Config, items: list[pytest.Item], marker: str) -> None:
+    """Drop the items carrying ``marker`` (deselected, not skipped: they do not count)."""
+    unwanted = [item for item in items if item.get_closest_marker(marker) is not None]
+    if unwanted:
+        config.hook.pytest_deselected(items=unwanted)
+        items[:] = [item for item in items if item.get_closest_marker(marker) is None]
 
 
 # -- fixtures ------------------------------------------------------------------------------
@@ -285,7 +287,6 @@ def oracle(contract: Contract) -> Oracle:
 
 @pytest.fixture(scope="session")
 def target(pytestconfig: pytest.Config, contract: Contract) -> Iterator[Target]:
-    from conformance.errors import SettingsError
     from conformance.target import open_target
 
     recording = pytestconfig.stash.get(RECORDING, None)
@@ -318,14 +319,10 @@ def fuzz(check: Checker, pytestconfig: pytest.Config) -> FuzzRunner:
     from conformance.fuzz.runner import FuzzRunner
 
     recording = pytestconfig.stash.get(RECORDING, None)
-    profile = pytestconfig.getoption("conformance_profile") or (recording and recording.recorded("profile"))
-    examples = pytestconfig.getoption("conformance_max_examples") or (
-        recording and recording.recorded("max_examples")
-    )
     return FuzzRunner(
         check,
-        str(profile or "ci"),
-        int(examples) if examples else None,
+        pytestconfig.getoption("conformance_profile") or "ci",
+        pytestconfig.getoption("conformance_max_examples"),
         pytestconfig.getoption("hypothesis_seed", default=None),
         replay=recording.cassettes.path_for(check.node.nodeid)
         if recording and recording.cassettes.replaying
@@ -403,6 +400,8 @@ def _target_info(config: pytest.Config) -> dict[str, object]:
 
 def _run_info(config: pytest.Config) -> dict[str, object]:
     """What the report needs beyond the results: the seed and the contract's extent."""
+    from conformance.oracle import Oracle
+
     contract = contract_of(config)
     return {
         "seed": config.getoption("hypothesis_seed", default=None),
@@ -410,18 +409,12 @@ def _run_info(config: pytest.Config) -> dict[str, object]:
             "directory": str(contract.directory),
             "components": {name: list(comp.features) for name, comp in contract.components.items()},
             "archetypes": list(contract.archetypes),
-            "rules": len(_rule_ids(contract)),
+            "rules": len(Oracle(contract).rules),
             "inconsistencies": list(contract.inconsistencies),
             "unparsed": list(contract.unparsed),
         },
         **({"sdk": config.stash[SDK_INFO]} if SDK_INFO in config.stash else {}),
     }
-
-
-def _rule_ids(contract: Contract) -> dict[str, object]:
-    from conformance.oracle import Oracle
-
-    return dict(Oracle(contract).rules)
 
 
 def report_dir(config: pytest.Config) -> Path:

@@ -16,8 +16,6 @@ appear in clear.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import threading
 import time
@@ -30,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from conformance.redact import Redactor, mask
+from conformance.redact import Redactor, key_in, mask
 
 __all__ = ["MAX_BODY", "Proxy", "Recorded", "create_proxy", "mask_authorization"]
 
@@ -93,31 +91,13 @@ class Recorded:
 
 def mask_authorization(value: str) -> str:
     """``Basic <b64 of key:>`` / ``Bearer key`` with the key masked; anything else ``****``."""
-    scheme, _, credential = value.partition(" ")
-    credential = credential.strip()
-    if scheme.lower() == "bearer":
-        return f"{scheme} {mask(credential)}"
-    if scheme.lower() == "basic":
-        try:
-            user = base64.b64decode(credential, validate=True).decode("utf-8").partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
-            return f"{scheme} ****"
-        return f"{scheme} <{mask(user)}:>"
-    return "****"
-
-
-def _key_of(value: str) -> str | None:
-    scheme, _, credential = value.partition(" ")
-    if scheme.lower() == "bearer":
-        return credential.strip() or None
-    if scheme.lower() == "basic":
-        try:
-            return (
-                base64.b64decode(credential.strip(), validate=True).decode("utf-8").partition(":")[0] or None
-            )
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-    return None
+    scheme = value.partition(" ")[0]
+    if scheme.lower() not in ("basic", "bearer"):
+        return "****"
+    key = key_in(value)
+    if key is None:
+        return f"{scheme} ****"
+    return f"{scheme} {mask(key)}" if scheme.lower() == "bearer" else f"{scheme} <{mask(key)}:>"
 
 
 def _decoded(body: bytes, encoding: str | None) -> bytes:
@@ -257,7 +237,7 @@ class Proxy:
         """The record as the log writes it: no key, no client_secret in clear."""
         redactor = self.redactor
         for value in record.header_all("authorization"):
-            redactor.add_key(_key_of(value))
+            redactor.add_key(key_in(value))
         answer = record.response_json()
         if answer is not None:
             redactor.learn(answer)

@@ -7,12 +7,14 @@ wherever they occur. Anything that looks like a Stripe key is masked too.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["KEY_PATTERN", "Redactor", "client_secrets", "mask"]
+__all__ = ["KEY_PATTERN", "Redactor", "client_secrets", "key_in", "mask"]
 
 KEY_PATTERN = re.compile(r"\b([sr]k_(?:test|live)_)[A-Za-z0-9]+")
 
@@ -25,6 +27,21 @@ def mask(key: str) -> str:
     if match:
         return f"{match.group(1)}****"
     return "****"
+
+
+def key_in(authorization: str) -> str | None:
+    """The API key an ``Authorization`` header carries: the Basic user name or the
+    Bearer token; None when there is none or it cannot be read."""
+    scheme, _, credential = authorization.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() == "bearer":
+        return credential or None
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(credential, validate=True).decode("utf-8").partition(":")[0] or None
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return None
 
 
 def client_secrets(data: Any) -> Iterator[str]:

@@ -30,19 +30,14 @@ class Account:
     archetype: str
     controller: dict[str, str]  # flat: what the oracle computes defaults from
     requested: dict[str, str]
-    via: str  # "controller" or "type": the parameters that worked
     exchange: Exchange
-
-    @property
-    def honoured(self) -> bool:
-        return all(self.controller.get(k) == v for k, v in self.requested.items())
 
 
 @dataclass
 class Target:
     name: str
     base_url: str
-    mode: str  # "embedded" or "url"
+    mode: str  # embedded, url, replay or dry-run
     client: Client
     contract: Contract
     livemode: bool
@@ -51,15 +46,6 @@ class Target:
 
     def __post_init__(self) -> None:
         self.accounts = Accounts(self)
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "base_url": self.base_url,
-            "mode": self.mode,
-            "livemode": self.livemode,
-            "api_version": self.client.api_version,
-        }
 
 
 class Accounts:
@@ -110,7 +96,7 @@ class Accounts:
             body = exchange.json
             if exchange.status == 200 and isinstance(body, dict) and isinstance(body.get("id"), str):
                 controller = {**requested, **flat_controller(body)}
-                return Account(body["id"], archetype, controller, requested, via, exchange)
+                return Account(body["id"], archetype, controller, requested, exchange)
             answers.append(f"{via}: HTTP {exchange.status} {_brief(body)}")
         raise AccountSetupError(
             f"the target could not create a {spec['label']} account ({'; '.join(answers)})"

@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from conformance.compare import FAILURE, Outcome, compare_error
+from conformance.compare import compare_error, compare_replay
 from conformance.errors import SettingsError
 from conformance.forms import FormError, decode_form
-from conformance.fuzz.runner import FuzzFailure, FuzzRunner
+from conformance.fuzz.runner import FuzzRunner
 from conformance.fuzz.strategies import Case
 from conformance.oracle import flat_controller
 
@@ -74,19 +74,18 @@ def replay_cassette(runner: FuzzRunner, path: Any) -> None:
             _judge_session(runner, case, exchange, body, known)
             if exchange.status == 200 and isinstance(exchange.json, dict):
                 if key:
-                    keyed[key] = (body, exchange.json)
+                    keyed[key] = (body, exchange)
                 secret = exchange.json.get("client_secret")
                 if isinstance(secret, str):
-                    if secret in secrets:
-                        _fail(
-                            runner,
-                            case,
-                            exchange,
-                            "session.client_secret_unique",
-                            "client_secret",
-                            "a secret not issued before",
-                            "a secret issued before",
-                        )
+                    runner.fail_unless(
+                        secret not in secrets,
+                        case,
+                        exchange,
+                        "session.client_secret_unique",
+                        "client_secret",
+                        "a secret not issued before",
+                        "a secret issued before",
+                    )
                     secrets.add(secret)
 
 
@@ -95,16 +94,15 @@ def _judge_session(runner: FuzzRunner, case: Case, exchange: Any, body: str, kno
         wire = decode_form(body)
     except FormError:  # a malformed body (schemathesis's negative cases): any 4xx will do
         runner.cases += 1
-        if not 400 <= exchange.status < 500:
-            _fail(
-                runner,
-                case,
-                exchange,
-                "schemathesis.negative_data_rejection",
-                "status",
-                "a 4xx",
-                exchange.status,
-            )
+        runner.fail_unless(
+            400 <= exchange.status < 500,
+            case,
+            exchange,
+            "schemathesis.negative_data_rejection",
+            "status",
+            "a 4xx",
+            exchange.status,
+        )
         return
     expected = runner.check.oracle.expect(wire, known, livemode=runner.check.target.livemode)
     runner._judge(case, exchange, expected, wire)
@@ -112,7 +110,7 @@ def _judge_session(runner: FuzzRunner, case: Case, exchange: Any, body: str, kno
 
 def _judge_reuse(runner: FuzzRunner, case: Case, exchange: Any, body: str, first: tuple[str, Any]) -> None:
     runner.cases += 1
-    first_body, first_answer = first
+    first_body, first_exchange = first
     try:
         same = decode_form(first_body) == decode_form(body)
     except FormError:
@@ -120,33 +118,11 @@ def _judge_reuse(runner: FuzzRunner, case: Case, exchange: Any, body: str, first
     if not same:
         expected = runner.check.oracle.error("idempotency_conflict", None, "idempotency.conflict")
         outcome = compare_error(exchange.status, exchange.json, expected, runner.check.rules)
-        if outcome.failures:
-            raise FuzzFailure(case, outcome, exchange, runner.check.redactor)
-        return
-    if exchange.status != 200 or exchange.json != first_answer:
-        _fail(
-            runner,
-            case,
-            exchange,
-            "idempotency.replay",
-            "body",
-            "the first answer again",
-            f"HTTP {exchange.status}, another answer",
+    else:
+        outcome = compare_replay(
+            (first_exchange.status, first_exchange.json, first_exchange.content),
+            (exchange.status, exchange.json, exchange.content),
+            exchange.headers.get("idempotent-replayed"),
+            runner.check.rules,
         )
-    replayed = (exchange.headers.get("idempotent-replayed") or "").lower()
-    if replayed != "true":
-        _fail(
-            runner,
-            case,
-            exchange,
-            "idempotency.replay_header",
-            "Idempotent-Replayed",
-            "true",
-            replayed or "(absent)",
-        )
-
-
-def _fail(runner: FuzzRunner, case: Case, exchange: Any, rule: str, path: str, want: Any, got: Any) -> None:
-    outcome = Outcome()
-    outcome.add(FAILURE, "value", path, runner.check.rules[rule], want, got)
-    raise FuzzFailure(case, outcome, exchange, runner.check.redactor)
+    runner.conclude_case(case, exchange, outcome)

@@ -63,7 +63,7 @@ class FuzzRunner:
         self.cases = 0
         self.rules: set[str] = set()
         self.cells: set[tuple[str, str, str]] = set()
-        self.warnings: dict[tuple[str, str], Any] = {}
+        self.kept: dict[tuple[str, str], Any] = {}  # warnings and notes, once each
 
     def settings(self) -> settings:
         return settings(
@@ -119,9 +119,22 @@ class FuzzRunner:
             for comp, conf in (asked if isinstance(asked, dict) else {}).items():
                 self.cells.add((case.archetype, comp, "enabled"))
                 self.cells.update((case.archetype, comp, f) for f in (conf.get("features") or {}))
-        for finding in outcome.warnings:
-            self.warnings.setdefault((finding.path, finding.rule.id), finding)
+        self.conclude_case(case, exchange, outcome)
+
+    def conclude_case(self, case: Case, exchange: Exchange, outcome: Outcome) -> None:
+        """Keep a case's warnings and notes for the check's record; raise on a failure."""
+        for finding in outcome.findings:
+            if finding.severity != "failure":
+                self.kept.setdefault((finding.path, finding.rule.id), finding)
         if outcome.failures:
+            raise FuzzFailure(case, outcome, exchange, self.check.redactor)
+
+    def fail_unless(
+        self, ok: bool, case: Case, exchange: Exchange, rule_id: str, path: str, expected: Any, actual: Any
+    ) -> None:
+        if not ok:
+            outcome = Outcome()
+            outcome.add("failure", "value", path, self.check.rules[rule_id], expected, actual)
             raise FuzzFailure(case, outcome, exchange, self.check.redactor)
 
     def explore(self, strategy: st.SearchStrategy[Any], body: Callable[[Any], None]) -> None:
@@ -164,7 +177,7 @@ class FuzzRunner:
             self.check.node.user_properties.append((FUZZ_CASES, self.cases))
         if failure is not None:  # outside the except block: no chained traceback in the message
             self._fail(failure, flaky=flaky)
-        outcome = Outcome(findings=list(self.warnings.values()))
+        outcome = Outcome(findings=list(self.kept.values()))
         self.check.conclude(outcome, None, sorted(self.rules), cells=sorted(self.cells))
 
     def _fail(self, failure: FuzzFailure, *, flaky: bool = False) -> None:

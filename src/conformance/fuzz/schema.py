@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conformance.client import Exchange
+from conformance.client import Exchange, retry_delay
 from conformance.compare import FAILURE, Outcome
 from conformance.errors import UnplayedRequest
 from conformance.forms import FormError, decode_form, encode_form
@@ -104,7 +104,8 @@ class SchemaCases:
                 raise UnplayedRequest(f"no recorded answer for POST {_PATH} {body[:300]}") from exc
             if response.status_code != 429:
                 return response
-            time.sleep(min(10.0, float(response.headers.get("Retry-After") or 0.25 * 2**attempt)))
+            retry_after = httpx.Headers(_header_pairs(response.headers)).get("retry-after")
+            time.sleep(retry_delay(retry_after, attempt))
         return response
 
     def judge(self, case: Any) -> None:

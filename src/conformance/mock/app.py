@@ -8,8 +8,6 @@ secrets: it logs nothing at all.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import threading
 import time
@@ -26,6 +24,7 @@ from conformance.contracts.model import Contract
 from conformance.forms import FormError, decode_form
 from conformance.mock.behaviour import Behaviour, Reply
 from conformance.mock.state import IdempotencyStore, StoredResponse
+from conformance.redact import key_in
 
 __all__ = ["MAX_BODY", "create_app"]
 
@@ -47,17 +46,7 @@ def _responder(decide: Behaviour) -> Callable[..., Response]:
 
 def api_key(request: Request) -> str | None:
     """The key from ``Authorization: Basic`` (user name) or ``Bearer``."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip() or None
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        return decoded.partition(":")[0] or None
-    return None
+    return key_in(request.headers.get("authorization", ""))
 
 
 class _RateLimit:

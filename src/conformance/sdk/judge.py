@@ -8,14 +8,13 @@ A field the SDK lost or changed is a failure; one it added is a warning.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from conformance.compare import FAILURE, NOTE, WARNING, Outcome, json_type
 from conformance.forms import FormError, decode_form, form_pairs
 from conformance.proxy import Recorded
+from conformance.redact import key_in
 from conformance.sdk.adapter import Answer
 from conformance.sdk.rules import RULES
 
@@ -66,15 +65,8 @@ def judge_request(
 
 def _auth(out: Outcome, record: Recorded, api_key: str) -> None:
     header = record.header("authorization") or ""
-    scheme, _, credential = header.partition(" ")
-    sent: str | None = None
-    if scheme.lower() == "bearer":
-        sent = credential.strip()
-    elif scheme.lower() == "basic":
-        try:
-            sent = base64.b64decode(credential.strip(), validate=True).decode("utf-8").partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
-            sent = None
+    scheme = header.partition(" ")[0]
+    sent = key_in(header)
     if sent != api_key:
         shown = f"{scheme} (another key)" if sent else (f"{scheme} (unreadable)" if header else "(absent)")
         out.add(
