@@ -67,7 +67,7 @@ mutants: $(STAMP)
 	$(BIN)/python -m tests.mutants
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests suites bench
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 clean:

@@ -160,7 +160,17 @@ def test_adapter_crashing_mid_run_exits_2(cli, tmp_path):
 
 def test_plain_run_deselects_the_sdk_suite():
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "conformance.suites",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

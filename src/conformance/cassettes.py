@@ -34,20 +34,14 @@ import yaml
 
 from conformance.errors import SettingsError
 from conformance.forms import FormError, decode_form
+from conformance.options import RECORD_MODES
 from conformance.redact import KEY_PATTERN, client_secrets
 
-__all__ = ["RECORDED_AT", "RECORD_MODES", "CassetteSet", "check_mode", "set_name"]
+__all__ = ["RECORDED_AT", "RECORD_MODES", "CassetteSet", "set_name"]
 
-RECORD_MODES = ("none", "once", "new_episodes", "all")
 RECORDED_AT = "X-Conformance-Recorded-At"
 KEY_PLACEHOLDER = "<api-key>"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=,+-]+")
-
-
-def check_mode(mode: str) -> str:
-    if mode not in RECORD_MODES:
-        raise SettingsError(f"unknown record mode {mode!r}: use one of {', '.join(RECORD_MODES)}")
-    return mode
 
 
 def set_name(base_url: str | None) -> str:

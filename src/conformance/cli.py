@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from conformance import __version__
 from conformance.errors import SettingsError
@@ -37,6 +37,36 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
+def _add_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """The command's options, from the one option table (the plugin's have the same names)."""
+    from conformance.options import OPTIONS
+
+    for option in OPTIONS:
+        if command not in option.commands:
+            continue
+        if option.flag:
+            parser.add_argument(option.cli_flag, dest=option.dest, action="store_true", help=option.help)
+            continue
+        parse = option.parse
+
+        def convert(text: str, parse: Any = parse) -> Any:
+            try:
+                return parse(text) if parse else text
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from exc
+
+        convert.__name__ = option.name
+        parser.add_argument(
+            option.cli_flag,
+            dest=option.dest,
+            type=convert,
+            default=None,
+            metavar=option.metavar,
+            help=option.help,
+            required=option.name == "adapter",
+        )
+
+
 def _parser() -> _Parser:
     parser = _Parser(prog="conformance", description="Conformance suite for Stripe's Account Sessions API.")
     parser.add_argument("--version", action="version", version=f"conformance {__version__}")
@@ -47,55 +77,31 @@ def _parser() -> _Parser:
         help="run the conformance suites against a target",
         description="Run the suites. Arguments not listed here go to pytest.",
     )
-    run.add_argument("--base-url", help="the server to test (default: the embedded mock)")
-    run.add_argument("--api-key", help="API key (default: $STRIPE_API_KEY, else a test key for the mock)")
-    run.add_argument("--api-version", help="send this Stripe-Version header")
-    run.add_argument("--report-dir", default="reports", help="where reports go (default: reports)")
-    run.add_argument("--rate", type=float, help="requests per second at most (default: 20 off loopback)")
-    run.add_argument(
-        "--allow-livemode",
-        action="store_true",
-        help="accept a live-mode key: the suite creates and deletes accounts",
-    )
-    run.add_argument("--contracts", help="contracts directory (default: the project's)")
+    _add_options(run, "run")
     run.add_argument("-m", dest="markexpr", help='only these categories, e.g. -m "shape or validation"')
-    run.add_argument(
-        "--profile",
-        choices=("dev", "ci", "nightly"),
-        default="ci",
-        help="fuzzing budget: dev (quick), ci (default), nightly (deep)",
-    )
-    run.add_argument("--max-examples", type=_positive_int, help="generated cases per fuzz check")
-    run.add_argument("--seed", type=int, help="fuzzing seed, to reproduce a run (default: random, printed)")
-    run.add_argument(
-        "--record-mode",
-        metavar="MODE",
-        help="record or replay cassettes: none (replay only, no network), once, new_episodes, all",
-    )
-    run.add_argument(
-        "--cassettes",
-        metavar="NAME",
-        help="cassette set (default: named after the target; 'documented': the docs' examples)",
-    )
-    run.add_argument("--cassette-dir", metavar="DIR", help="where cassette sets live (default: cassettes/)")
-    run.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="send nothing to the target: run against the embedded mock and list the calls",
-    )
 
     serve = sub.add_parser("serve", help="serve the embedded reference mock")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=12111)
     serve.add_argument("--rate-limit", type=float, help="answer 429 over this many requests per second")
-    serve.add_argument("--contracts", help="contracts directory (default: the project's)")
+    serve.add_argument("--contracts", help="contracts directory (default: the installed contract)")
 
     contracts = sub.add_parser("contracts", help="import and check the contracts")
     csub = contracts.add_subparsers(dest="action", required=True, parser_class=_Parser)
     imp = csub.add_parser("import", help="import API reference pages into contracts/")
     imp.add_argument("documents", nargs="+", type=Path, metavar="DOC.md")
     imp.add_argument("--out", type=Path, help="output directory (default: the project's contracts/)")
-    _sdk_parsers(sub)
+    sdk = sub.add_parser(
+        "sdk",
+        help="gate an SDK build: run it through a recording proxy and check what it sends and parses",
+        description="Run the sdk suite with an SDK adapter. Arguments not listed here go to pytest.",
+    )
+    _add_options(sdk, "sdk")
+    proxy = sub.add_parser("proxy", help="a recording proxy in front of any target")
+    proxy.add_argument("--upstream", required=True, help="the target's base URL")
+    proxy.add_argument("--host", default="127.0.0.1")
+    proxy.add_argument("--port", type=int, default=12112)
+    proxy.add_argument("--log", type=Path, help="append each exchange to FILE as a JSON line (redacted)")
     report = sub.add_parser("report", help="work with written reports")
     rsub = report.add_subparsers(dest="action", required=True, parser_class=_Parser)
     merge = rsub.add_parser("merge", help="merge the reports of shards of one run (a CI matrix) into one")
@@ -104,36 +110,6 @@ def _parser() -> _Parser:
     )
     merge.add_argument("--out", type=Path, required=True, help="where the merged report goes")
     return parser
-
-
-def _sdk_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
-    sdk = sub.add_parser(
-        "sdk",
-        help="gate an SDK build: run it through a recording proxy and check what it sends and parses",
-        description="Run the sdk suite with an SDK adapter. Arguments not listed here go to pytest.",
-    )
-    sdk.add_argument(
-        "--adapter", required=True, help="python, node, or a command line that speaks the adapter protocol"
-    )
-    sdk.add_argument("--base-url", help="the server behind the proxy (default: the embedded mock)")
-    sdk.add_argument("--api-key", help="API key (default: $STRIPE_API_KEY, else a test key for the mock)")
-    sdk.add_argument("--api-version", help="ask the SDK for this API version on every request")
-    sdk.add_argument("--report-dir", default="reports", help="where reports go (default: reports)")
-    sdk.add_argument("--allow-livemode", action="store_true", help="accept a live-mode key")
-    sdk.add_argument("--contracts", help="contracts directory (default: the project's)")
-
-    proxy = sub.add_parser("proxy", help="a recording proxy in front of any target")
-    proxy.add_argument("--upstream", required=True, help="the target's base URL")
-    proxy.add_argument("--host", default="127.0.0.1")
-    proxy.add_argument("--port", type=int, default=12112)
-    proxy.add_argument("--log", type=Path, help="append each exchange to FILE as a JSON line (redacted)")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -196,59 +172,61 @@ def _preflight(base_url: str) -> None:
         conn.close()
 
 
-def _run(args: argparse.Namespace, rest: list[str]) -> int:
+def _values(args: argparse.Namespace) -> dict[str, Any]:
+    """The table's options as the command line parsed them, by option name."""
+    from conformance.options import OPTIONS
+
+    return {o.name: getattr(args, o.dest) for o in OPTIONS if hasattr(args, o.dest)}
+
+
+def _markers(expression: str) -> str:
+    """``-m "shape or validation"`` in the plugin's marker names; any other name is refused."""
+    from conformance.pytest.collection import marker
+    from conformance.results import CATEGORIES
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word in ("and", "or", "not"):
+            return word
+        if word not in CATEGORIES:
+            raise UsageError(f"unknown category {word!r} in -m: use {', '.join(CATEGORIES)}")
+        return marker(word)
+
+    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", swap, expression)
+
+
+def _run(args: argparse.Namespace, rest: list[str], *, markexpr: str | None = None) -> int:
     import pytest
 
-    from conformance.paths import suites_dir
+    import conformance
+    from conformance.options import cli_flags
     from conformance.settings import Settings
 
-    contract = _contract(args.contracts)
-    settings = Settings(
-        args.base_url,
-        args.api_key,
-        args.api_version,
-        args.rate,
-        args.allow_livemode,
-        record_mode=args.record_mode,
-        cassettes=args.cassettes,
-        dry_run=args.dry_run,
-    )
-    settings.check(contract)
-    if args.base_url and not settings.replaying and not args.dry_run:
-        _preflight(args.base_url)
-    if args.api_key:  # by environment, not argv: xdist workers inherit it, `ps` does not show it
-        os.environ["STRIPE_API_KEY"] = args.api_key
+    values = _values(args)
+    if "seed" in values and values["seed"] is None:
+        values["seed"] = random.randrange(2**31)  # every run has a seed, printed and kept
+    settings = Settings.from_values(values)
+    settings.check()
+    settings.check_report_dir()
+    contract = _contract(settings.contracts)
+    values["contracts"] = str(contract.directory)
+    if settings.base_url and not settings.replaying and not settings.dry_run:
+        _preflight(settings.base_url)
+    if values.get("api-key"):  # by environment, not argv: xdist workers inherit it, `ps` does not show it
+        os.environ["STRIPE_API_KEY"] = values["api-key"]
+    package = Path(conformance.__file__).resolve().parent
     pytest_args = [
-        str(suites_dir()),
-        "-p",
-        "conformance.plugin",
-        "--report-dir",
-        args.report_dir,
-        "--contracts",
-        str(contract.directory),
+        "-c",
+        str(package / "suites" / "pytest.ini"),
+        "--rootdir",
+        str(package),
+        "--pyargs",
+        "conformance.suites",
+        *cli_flags(values),
     ]
-    if args.base_url:
-        pytest_args += ["--target-url", args.base_url]
-    for flag, value in (("--api-version", args.api_version), ("--rate", args.rate)):
-        if value is not None:
-            pytest_args += [flag, str(value)]
-    if args.allow_livemode:
-        pytest_args.append("--allow-livemode")
-    for flag, text in (
-        ("--record-mode", args.record_mode),
-        ("--cassettes", args.cassettes),
-        ("--cassette-dir", args.cassette_dir),
-    ):
-        if text:
-            pytest_args += [flag, text]
-    if args.dry_run:
-        pytest_args.append("--dry-run")
-    if args.markexpr:
-        pytest_args += ["-m", args.markexpr]
-    seed = args.seed if args.seed is not None else random.randrange(2**31)
-    pytest_args += ["--fuzz-profile", args.profile, f"--hypothesis-seed={seed}"]
-    if args.max_examples:
-        pytest_args += ["--fuzz-max-examples", str(args.max_examples)]
+    expression = markexpr or getattr(args, "markexpr", None)
+    if expression:
+        pytest_args += ["-m", _markers(expression)]
     held = io.StringIO()  # pytest's usage errors come as several lines: keep one
     with contextlib.redirect_stderr(held):
         code = int(pytest.main([*pytest_args, *rest]))
@@ -281,22 +259,10 @@ def _sdk(args: argparse.Namespace, rest: list[str]) -> int:
     from conformance.sdk.adapter import AdapterError, resolve
 
     try:
-        resolve(args.adapter)
+        resolve(args.conformance_adapter)
     except AdapterError as exc:
         raise UsageError(str(exc)) from exc
-    argv = ["run", "-m", "sdk", "--report-dir", args.report_dir]
-    for flag, value in (
-        ("--base-url", args.base_url),
-        ("--api-key", args.api_key),
-        ("--api-version", args.api_version),
-        ("--contracts", args.contracts),
-    ):
-        if value is not None:
-            argv += [flag, value]
-    if args.allow_livemode:
-        argv.append("--allow-livemode")
-    run_args, extra = _parser().parse_known_args(argv)
-    return _run(run_args, [*extra, "--sdk-adapter", args.adapter, *rest])
+    return _run(args, rest, markexpr="sdk")
 
 
 def _proxy(args: argparse.Namespace) -> int:

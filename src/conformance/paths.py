@@ -1,10 +1,11 @@
-"""Where the contracts and suites live: the source checkout, else the installed package."""
+"""Where the contracts and the documented cassettes live: the source checkout, else the
+installed package; and where a run keeps what it records (the working directory)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["cassettes_dir", "contracts_dir", "project_root", "suites_dir"]
+__all__ = ["cassettes_dir", "contracts_dir", "documented_cassettes_root", "project_root"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -12,7 +13,7 @@ _PACKAGE = Path(__file__).resolve().parent
 def project_root() -> Path | None:
     """The checkout this package runs from (editable install), if any."""
     root = _PACKAGE.parents[1]
-    return root if (root / "pyproject.toml").is_file() and (root / "suites").is_dir() else None
+    return root if (root / "pyproject.toml").is_file() and (root / "contracts").is_dir() else None
 
 
 def _locate(name: str) -> Path:
@@ -26,11 +27,11 @@ def contracts_dir() -> Path:
     return _locate("contracts")
 
 
+def documented_cassettes_root() -> Path:
+    """The folder holding the cassette set ``documented`` (the docs' own exchange)."""
+    return _locate("cassettes")
+
+
 def cassettes_dir() -> Path:
-    """The project's cassettes/, else ./cassettes (an installed package records where it runs)."""
-    root = project_root()
-    return root / "cassettes" if root is not None else Path.cwd() / "cassettes"
-
-
-def suites_dir() -> Path:
-    return _locate("suites")
+    """Where cassette sets are recorded and replayed by default: ./cassettes."""
+    return Path.cwd() / "cassettes"

@@ -134,7 +134,7 @@ def open_target(
     """The target of ``settings``: its URL, or the embedded mock on a free loopback port.
     Replaying cassettes, nothing is started and nothing is reached: vcrpy answers.
     A dry run talks to the embedded mock and lists what it would have sent."""
-    settings.check(contract)
+    settings.check()
     key = settings.resolved_key()
     live = key.startswith(tuple(contract.conventions["keys"]["live_prefixes"]))
     server = None

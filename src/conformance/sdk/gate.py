@@ -30,9 +30,8 @@ from conformance.sdk.judge import judge_answer, judge_request
 from conformance.sdk.rules import RULES
 from conformance.target import Target
 
-__all__ = ["OPTION", "AdapterCrashed", "Call", "Gate", "open_gate"]
+__all__ = ["AdapterCrashed", "Call", "Gate", "open_gate"]
 
-OPTION = "conformance_sdk_adapter"  # the pytest option's dest: --sdk-adapter
 _SHOWN_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Stripe-Version")
 _REQUEST_RULES = [
     "sdk.request.once",
@@ -191,10 +190,12 @@ def _as_meant(case: Case, record: Recorded | None) -> Outcome:
 def open_gate(config: pytest.Config, target: Target) -> Iterator[Gate]:
     """A proxy in front of ``target`` on a free loopback port, and the configured adapter."""
     from conformance.mock.server import EmbeddedServer
+    from conformance.pytest.options import settings_of
 
-    spec = config.getoption(OPTION)
+    settings = settings_of(config)
+    spec = settings.adapter
     if not spec:
-        pytest.skip("no SDK adapter configured (--sdk-adapter)")
+        pytest.skip("no SDK adapter configured (--conformance-adapter)")
     try:
         adapter = resolve(spec)
     except AdapterError as exc:
@@ -202,7 +203,7 @@ def open_gate(config: pytest.Config, target: Target) -> Iterator[Gate]:
     proxy = create_proxy(target.base_url, redactor=target.client.redactor)
     with EmbeddedServer(proxy) as server:
         try:
-            gate = Gate(adapter, proxy, server.url, target, config.getoption("conformance_version"))
+            gate = Gate(adapter, proxy, server.url, target, settings.api_version)
         except AdapterError as exc:
             raise AdapterCrashed(str(exc)) from exc
         yield gate

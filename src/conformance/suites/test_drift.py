@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.drift
+pytestmark = pytest.mark.conformance_drift
 
 
 def test_whole_answer_against_the_contract(archetype, check, contract):

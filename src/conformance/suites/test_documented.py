@@ -10,9 +10,9 @@ import pytest
 
 from conformance.compare import FAILURE, NOTE, Outcome
 from conformance.forms import decode_form
-from conformance.plugin import contract_of
+from conformance.pytest.options import contract_of
 
-pytestmark = [pytest.mark.shape, pytest.mark.documented_cassettes]
+pytestmark = [pytest.mark.conformance_shape, pytest.mark.conformance_documented_cassettes]
 
 
 def pytest_generate_tests(metafunc):

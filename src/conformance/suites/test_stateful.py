@@ -27,7 +27,7 @@ from conformance.forms import decode_form
 from conformance.fuzz import valid_cases
 from conformance.oracle import flat_controller
 
-pytestmark = pytest.mark.fuzz
+pytestmark = pytest.mark.conformance_fuzz
 
 
 @dataclass

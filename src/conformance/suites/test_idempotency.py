@@ -9,7 +9,7 @@ import pytest
 
 from conformance.compare import compare_replay
 
-pytestmark = pytest.mark.idempotency
+pytestmark = pytest.mark.conformance_idempotency
 
 
 @pytest.fixture

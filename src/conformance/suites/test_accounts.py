@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.defaults
+pytestmark = pytest.mark.conformance_defaults
 
 
 def test_archetype_created(archetype, check):

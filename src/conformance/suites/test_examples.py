@@ -12,7 +12,7 @@ import pytest
 from conformance.compare import FAILURE, NOTE, Outcome
 from conformance.forms import decode_form, encode_form
 
-pytestmark = pytest.mark.shape
+pytestmark = pytest.mark.conformance_shape
 
 
 def _responses(contract):

@@ -1,4 +1,4 @@
-"""The pytest side of cassettes: registered by the plugin when ``--record-mode`` is given.
+"""The pytest side of cassettes: registered by the plugin when ``--conformance-record-mode`` is given.
 
 - each check runs inside its own cassette;
 - the archetype accounts are made before the checks (``_session_setup.yaml``)
@@ -22,9 +22,10 @@ from conformance.cassettes import CassetteSet
 if TYPE_CHECKING:
     from conformance.target import Target
 
-__all__ = ["DOCUMENTED", "Recording"]
+__all__ = ["DOCUMENTED", "RECORDING", "Recording"]
 
 DOCUMENTED = "documented"  # the cassette set generated from the docs' examples
+RECORDING: pytest.StashKey[Recording] = pytest.StashKey()
 
 
 class Recording:
@@ -46,7 +47,9 @@ class Recording:
     # -- the session ------------------------------------------------------------------------
     def start(self, target: Target) -> None:
         from conformance.cassettes import replay_errors
+        from conformance.pytest.options import settings_of
 
+        settings = settings_of(self.config)
         target.client.replay_errors = replay_errors()
         if not self.cassettes.replaying:
             self.cassettes.write_meta(
@@ -55,8 +58,8 @@ class Recording:
                     "target": target.name,
                     "recorded": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     "seed": self.config.getoption("hypothesis_seed", default=None),
-                    "profile": self.config.getoption("conformance_profile") or "ci",
-                    "max_examples": self.config.getoption("conformance_max_examples"),
+                    "profile": settings.profile,
+                    "max_examples": settings.max_examples,
                     "api_version": target.client.api_version,
                 }
             )
@@ -89,7 +92,13 @@ class Recording:
             items[:] = [item for item in items if self.cassettes.has(item.nodeid)]
 
     @pytest.fixture(autouse=True)
-    def _conformance_cassette(self, request: pytest.FixtureRequest, target: Target) -> Iterator[None]:
+    def _conformance_cassette(self, request: pytest.FixtureRequest) -> Iterator[None]:
+        from conformance.pytest.collection import is_check
+
+        if not is_check(request.node):
+            yield
+            return
+        request.getfixturevalue("conformance_target")  # its accounts go in the session cassettes
         path = self.cassettes.path_for(request.node.nodeid)
         with self.cassettes.use(path):
             yield

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conformance.contracts.rules import condition_holds
-from conformance.plugin import contract_of
+from conformance.pytest.options import contract_of
 
-pytestmark = pytest.mark.defaults
+pytestmark = pytest.mark.conformance_defaults
 
 
 def _dependent(comp):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.shape
+pytestmark = pytest.mark.conformance_shape
 
 ARCHETYPE = "express"  # any archetype: shape does not depend on it
 

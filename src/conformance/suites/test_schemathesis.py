@@ -8,7 +8,7 @@ import pytest
 
 from conformance.fuzz.schema import SchemaCases
 
-pytestmark = pytest.mark.schemathesis
+pytestmark = pytest.mark.conformance_schemathesis
 
 
 @pytest.mark.parametrize("mode", ["positive", "negative"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.auth
+pytestmark = pytest.mark.conformance_auth
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from conformance.contracts.rules import condition_holds
 
-pytestmark = pytest.mark.validation
+pytestmark = pytest.mark.conformance_validation
 
 
 def _archetypes(contract, check, constraint, holds):

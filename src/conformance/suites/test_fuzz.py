@@ -13,7 +13,7 @@ import pytest
 
 from conformance.fuzz import invalid_cases, valid_cases
 
-pytestmark = pytest.mark.fuzz
+pytestmark = pytest.mark.conformance_fuzz
 
 
 def test_valid_requests_answered_as_documented(fuzz, contract):

@@ -21,7 +21,7 @@ from conformance.sdk.cases import (
     headers_case,
 )
 
-pytestmark = pytest.mark.sdk
+pytestmark = pytest.mark.conformance_sdk
 
 FUZZED = 4  # generated requests per run: each spawns the adapter once
 

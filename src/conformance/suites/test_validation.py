@@ -10,7 +10,7 @@ import pytest
 
 from conformance.oracle import ExpectedError
 
-pytestmark = pytest.mark.validation
+pytestmark = pytest.mark.conformance_validation
 
 COMPONENT = "payments"  # a documented component with documented features
 

@@ -1,3 +1,0 @@
-"""Wires the conformance pytest plugin for everything run from this checkout."""
-
-pytest_plugins = ["conformance.plugin"]

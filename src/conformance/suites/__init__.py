@@ -1,0 +1,1 @@
+"""The conformance suites: ``pytest --pyargs conformance.suites`` runs them."""
