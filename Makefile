@@ -67,6 +67,7 @@ mutants: $(STAMP)
 	$(BIN)/python -m tests.mutants
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 

@@ -168,9 +168,14 @@ def test_contracts_hold_facts_not_sentences():
 def test_conventions_are_well_formed(committed):
     conv = committed.conventions
     assert set(conv["archetypes"]) == {"full", "express", "none"}
-    for rule in conv["rules"].values():
-        assert set(rule) <= {"grade", "source", "says", "free"}, rule  # a stray key: a YAML comma
-        assert rule["grade"] in ("doc", "convention") and rule["source"] and rule["says"]
+    from conformance.catalogue import Grade, catalogue
+
+    rules = catalogue(committed)  # grades and categories are the enums' (else ValueError)
+    keys = {"category", "grade", "source", "sources", "says", "free", "prerequisite"}
+    for rule_id, info in conv["rules"].items():
+        assert set(info) <= keys, info  # a stray key: a YAML comma
+        rule = rules[rule_id]
+        assert rule.grade in (Grade.DOC, Grade.CONVENTION) and rule.sources and rule.says
     for spec in conv["errors"].values():
         assert 400 <= spec["status"] < 600 and spec["type"].endswith("_error")
     json.dumps(conv)

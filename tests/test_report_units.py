@@ -13,7 +13,7 @@ from conformance.report.history import History, append_run, pass_rate, read_hist
 from conformance.report.html import render_html
 from conformance.report.matrix import build_matrices, coverage
 from conformance.report.trend import trend
-from conformance.results import CATEGORIES
+from conformance.results import CATEGORIES, SUMMARY_VERSION, tally
 
 KEY = "sk_test_" + "Q" * 24 + "wxyz"
 
@@ -34,12 +34,11 @@ def _check(cid: str, outcome: str = "passed", cells=(), findings=(), rules=(), *
 
 
 def _summary(*checks: dict, **extra) -> dict:
-    counts = {"passed": 0, "failed": 0, "warnings": 0, "skipped": 0}
-    for c in checks:
-        counts["warnings" if c["outcome"] == "warning" else c["outcome"]] += 1
+    counts = tally(c["outcome"] for c in checks)
+    counts.pop("total")
     return {
         "schema": "conformance-summary",
-        "version": 1,
+        "version": SUMMARY_VERSION,
         "target": "http://127.0.0.1:1",
         "target_info": {"name": "t", "base_url": "http://127.0.0.1:1", "mode": "url", "api_version": None},
         "verdict": "does not conform" if counts["failed"] else "conforms",

@@ -67,7 +67,7 @@ def test_shipped_adapter_conforms_against_the_embedded_mock(cli, tmp_path, adapt
     } <= ids
     passed = [c for c in summary["checks"] if c["outcome"] == "passed"]
     assert len(passed) >= 28 and all("sdk.request.params" in c["rules"] for c in passed)
-    assert f"sdk: {name} {pinned} (adapter {adapter})" in run.stdout
+    assert f"verdict: {name} {pinned} (against embedded mock) CONFORMS" in run.stdout
 
 
 def test_python_sdk_is_pinned_in_the_sdk_extra():

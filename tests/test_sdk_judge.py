@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from conformance.catalogue import catalogue
 from conformance.compare import FAILURE, NOTE, WARNING
+from conformance.contracts.model import load_contract
 from conformance.contracts.rules import condition_holds
 from conformance.forms import decode_form, encode_form
 from conformance.oracle import ExpectedError, Oracle, flat_controller
@@ -19,6 +21,10 @@ from conformance.sdk import adapter as adapter_module
 from conformance.sdk.adapter import Adapter, AdapterError, Answer, resolve
 from conformance.sdk.cases import ACCOUNT, ERRORS, component_case, error_case, example_case, fuzzed_cases
 from conformance.sdk.judge import judge_answer, judge_request
+
+from .conftest import CONTRACTS
+
+RULES = catalogue(load_contract(CONTRACTS))
 
 KEY = "sk_test_judge0123456789"
 INTENDED = {
@@ -69,17 +75,19 @@ def paths(outcome, severity=FAILURE) -> dict[str, str]:
 # -- the request ----------------------------------------------------------------------------
 def test_a_conforming_request_has_no_findings():
     described = {**INTENDED, "idempotency_key": "idem-1", "api_version": "2025-01-01"}
-    assert judge_request([record()], WIRE, described, KEY).findings == []
+    assert judge_request([record()], WIRE, described, KEY, RULES).findings == []
 
 
 def test_basic_auth_is_accepted_too():
     basic = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
-    assert judge_request([record(headers={"authorization": basic})], WIRE, INTENDED, KEY).findings == []
+    assert (
+        judge_request([record(headers={"authorization": basic})], WIRE, INTENDED, KEY, RULES).findings == []
+    )
 
 
 def test_python_spelled_booleans_are_named_by_bracket_path():
     body = GOOD_BODY.replace(b"=true", b"=True").replace(b"=false", b"=False")
-    found = paths(judge_request([record(body)], WIRE, INTENDED, KEY))
+    found = paths(judge_request([record(body)], WIRE, INTENDED, KEY, RULES))
     assert found == {
         "components[payments][enabled]": "sdk.request.booleans",
         "components[payments][features][refund_management]": "sdk.request.booleans",
@@ -89,7 +97,7 @@ def test_python_spelled_booleans_are_named_by_bracket_path():
 def test_missing_and_extra_parameters_are_named():
     body = b"account=acct_1&components[payments][enabled]=true"
     body += b"&components[payments][feature][refund_management]=false"
-    found = paths(judge_request([record(body)], WIRE, INTENDED, KEY))
+    found = paths(judge_request([record(body)], WIRE, INTENDED, KEY, RULES))
     assert found == {
         "components[payments][features][refund_management]": "sdk.request.params",
         "components[payments][feature][refund_management]": "sdk.request.params",
@@ -111,21 +119,23 @@ def test_missing_and_extra_parameters_are_named():
 )
 def test_each_wire_rule_is_enforced(changes, path, rule):
     described = {**INTENDED, "idempotency_key": "idem-1", "api_version": "2025-01-01"}
-    assert paths(judge_request([record(**changes)], WIRE, described, KEY)) == {path: rule}
+    assert paths(judge_request([record(**changes)], WIRE, described, KEY, RULES)) == {path: rule}
 
 
 def test_headers_not_asked_for_are_not_required():
     plain = record(headers={"idempotency-key": None, "stripe-version": None})
-    assert judge_request([plain], WIRE, INTENDED, KEY).findings == []
+    assert judge_request([plain], WIRE, INTENDED, KEY, RULES).findings == []
 
 
 def test_exactly_one_request_per_call():
-    assert paths(judge_request([], WIRE, INTENDED, KEY)) == {"requests": "sdk.request.once"}
-    assert paths(judge_request([record(), record()], WIRE, INTENDED, KEY)) == {"requests": "sdk.request.once"}
+    assert paths(judge_request([], WIRE, INTENDED, KEY, RULES)) == {"requests": "sdk.request.once"}
+    assert paths(judge_request([record(), record()], WIRE, INTENDED, KEY, RULES)) == {
+        "requests": "sdk.request.once"
+    }
 
 
 def test_a_malformed_form_is_a_failure():
-    found = paths(judge_request([record(b"a=%zz")], WIRE, INTENDED, KEY))
+    found = paths(judge_request([record(b"a=%zz")], WIRE, INTENDED, KEY, RULES))
     assert found == {"body": "sdk.request.params"}
 
 
@@ -135,7 +145,7 @@ def answer(output: dict[str, Any]) -> Answer:
 
 
 def test_a_faithful_object_has_no_findings():
-    assert judge_answer(answer(json.loads(json.dumps(SESSION))), record()).findings == []
+    assert judge_answer(answer(json.loads(json.dumps(SESSION))), record(), RULES).findings == []
 
 
 def test_lost_and_changed_fields_fail_added_ones_warn():
@@ -144,7 +154,7 @@ def test_lost_and_changed_fields_fail_added_ones_warn():
     parsed["object"] = "AccountSession"
     parsed["components"]["payments"]["enabled"] = "true"
     parsed["components"]["payments"]["last_response"] = {}
-    outcome = judge_answer(answer(parsed), record())
+    outcome = judge_answer(answer(parsed), record(), RULES)
     assert paths(outcome) == {
         "components.payments.features.refund_management": "sdk.parsed",
         "object": "sdk.parsed",
@@ -157,7 +167,7 @@ def test_lost_and_changed_fields_fail_added_ones_warn():
 
 def test_a_lost_unknown_component_fails():
     raw = {**SESSION, "components": {**SESSION["components"], "zz_new": {"enabled": False, "features": {}}}}
-    outcome = judge_answer(answer(json.loads(json.dumps(SESSION))), record(answer=raw))
+    outcome = judge_answer(answer(json.loads(json.dumps(SESSION))), record(answer=raw), RULES)
     assert paths(outcome) == {"components.zz_new": "sdk.parsed"}
 
 
@@ -172,17 +182,19 @@ def test_an_error_must_carry_status_type_and_param():
         "param": "components[payments][enabled]",
         "code": "x",
     }
-    assert judge_answer(answer({"error": good}), record(status=400, answer=ERROR)).findings == []
+    assert judge_answer(answer({"error": good}), record(status=400, answer=ERROR), RULES).findings == []
     bad = {**good, "status": 500, "param": None, "code": "y"}
-    outcome = judge_answer(answer({"error": bad}), record(status=400, answer=ERROR))
+    outcome = judge_answer(answer({"error": bad}), record(status=400, answer=ERROR), RULES)
     assert paths(outcome) == {"error.status": "sdk.error", "error.param": "sdk.error"}
     assert paths(outcome, NOTE) == {"error.code": "sdk.error.code"}
 
 
 def test_an_error_for_a_session_and_an_object_for_an_error_fail():
     error = {"error": {"class": "APIError", "status": 200, "type": None, "param": None, "code": None}}
-    assert paths(judge_answer(answer(error), record())) == {"sdk": "sdk.error"}
-    assert paths(judge_answer(answer(SESSION), record(status=400, answer=ERROR))) == {"sdk": "sdk.error"}
+    assert paths(judge_answer(answer(error), record(), RULES)) == {"sdk": "sdk.error"}
+    assert paths(judge_answer(answer(SESSION), record(status=400, answer=ERROR), RULES)) == {
+        "sdk": "sdk.error"
+    }
 
 
 # -- the cases ------------------------------------------------------------------------------------

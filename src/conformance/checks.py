@@ -1,37 +1,56 @@
-"""What a suite test calls: send a request, ask the oracle, compare, record, fail.
+"""The check engine: send a request, ask the oracle, compare, record, and fail by
+raising :class:`ConformanceFailure` -- no test framework involved.
 
-A check failure is raised with :func:`pytest.fail` (no Python traceback: the
-message names the rule, its grade and source, expected and received, the
-request and a ``curl`` to replay it). Warnings (additive drift) and notes
-(example-only differences) do not fail the test; they are recorded in the
-test's ``user_properties`` for the report, which survive pytest-xdist.
+A :class:`Checker` belongs to one check. What it concludes goes to its ``sink``
+as a plain record (rules exercised, findings, matrix cells, evidence), which
+the pytest layer keeps in the test's ``user_properties`` (they survive
+pytest-xdist) and any other caller may keep as it likes. Findings of another
+category's rule are kept as notes: a validation check fails only on validation
+rules (and on the prerequisites nothing can be judged without).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import pytest
-
+from conformance.catalogue import Category, Severity
 from conformance.client import Exchange
-from conformance.compare import FAILURE, Outcome, compare_error, compare_session
+from conformance.compare import FAILURE, INCONCLUSIVE, NOTE, Outcome, compare_error, compare_session
+from conformance.errors import ConformanceFailure
 from conformance.forms import FormError, decode_form
 from conformance.oracle import Expected, ExpectedError, ExpectedSession, Oracle
 from conformance.redact import Redactor
-from conformance.results import RECORD
 from conformance.target import Account, Target
 
-__all__ = ["Checker"]
+__all__ = ["Checker", "ConformanceFailure", "Sink"]
+
+Sink = Callable[[dict[str, Any]], None]
 
 
 class Checker:
-    def __init__(self, node: pytest.Item, target: Target | None, oracle: Oracle) -> None:
-        self.node = node
+    def __init__(
+        self,
+        target: Target | None,
+        oracle: Oracle,
+        *,
+        category: Category | str | None = None,
+        sink: Sink | None = None,
+        name: str = "",
+        reproduce: str = "",
+        recipes: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
         self._target = target
         self.oracle = oracle
         self.rules = oracle.rules
         self.conv = oracle.contract.conventions
+        self.category = Category(category) if category else None
+        self.records: list[dict[str, Any]] = []
+        self._sink = sink
+        self.name = name  # the check's name, for reproduce lines
+        self.reproduce = reproduce  # the command line that runs this check again
+        self.recipes = recipes  # account id -> the request that made it (curl snippets)
         self.redactor = target.client.redactor if target else Redactor()
 
     @property
@@ -67,14 +86,7 @@ class Checker:
     ) -> Exchange:
         """Send, then judge the answer against the oracle (session or error)."""
         exchange = self.send(params, **kwargs)
-        self.judge(
-            exchange,
-            self.expected(exchange),
-            focus=focus,
-            fields=fields,
-            values=values,
-            cells=cells,
-        )
+        self.judge(exchange, self.expected(exchange), focus=focus, fields=fields, values=values, cells=cells)
         return exchange
 
     def judge(
@@ -87,9 +99,9 @@ class Checker:
         values: bool = True,
         cells: Iterable[tuple[str, str, str]] = (),
     ) -> Outcome:
+        focus = list(focus) if focus is not None else None
         if isinstance(expected, ExpectedError):
             outcome = compare_error(exchange.status, exchange.json, expected, self.rules)
-            rule_ids = [expected.rule.id]
         else:
             outcome = self.compare(
                 exchange.status,
@@ -100,11 +112,12 @@ class Checker:
                 fields=fields,
                 values=values,
             )
-            rule_ids = (
-                self._rules_exercised(expected, focus, fields)
-                if values
-                else ["session.components", "session.fields"]
-            )
+        if isinstance(expected, ExpectedError):
+            rule_ids = [expected.rule.id]
+        elif values:
+            rule_ids = self._rules_exercised(expected, focus, fields)
+        else:
+            rule_ids = ["session.components", "session.fields"]
         return self.conclude(outcome, exchange, rule_ids, cells=cells)
 
     def compare(
@@ -118,18 +131,9 @@ class Checker:
         fields: bool = False,
         values: bool = True,
     ) -> Outcome:
-        window = self.conv["expires_at"]
+        """The findings for one session answer, nothing recorded."""
         return compare_session(
-            status,
-            body,
-            expected,
-            self.rules,
-            sent_at=sent_at,
-            focus=focus,
-            fields=fields,
-            values=values,
-            max_ahead=window["max_seconds_ahead"],
-            skew=window["clock_skew_seconds"],
+            status, body, expected, self.rules, sent_at=sent_at, focus=focus, fields=fields, values=values
         )
 
     def _rules_exercised(
@@ -164,7 +168,25 @@ class Checker:
             outcome.add(FAILURE, "value", path, self.rules[rule_id], expected, actual)
         self.conclude(outcome, exchange, [rule_id])
 
+    def undecided(self, rule_id: str, path: str, why: str, exchange: Exchange | None = None) -> None:
+        """Record that ``rule_id`` could not be judged here, and why: the check is inconclusive."""
+        outcome = Outcome()
+        outcome.add(INCONCLUSIVE, "value", path, self.rules[rule_id], why)
+        self.conclude(outcome, exchange, [rule_id])
+
     # -- recording ---------------------------------------------------------------------
+    def attribute(self, outcome: Outcome) -> Outcome:
+        """Failures of another category's rule become notes (that category's checks judge them)."""
+        if self.category is None or all(f.rule.judged_by(self.category) for f in outcome.failures):
+            return outcome
+        findings = [
+            dataclasses.replace(f, severity=NOTE)
+            if f.severity == FAILURE and not f.rule.judged_by(self.category)
+            else f
+            for f in outcome.findings
+        ]
+        return Outcome(findings, outcome.explanation)
+
     def conclude(
         self,
         outcome: Outcome,
@@ -173,9 +195,11 @@ class Checker:
         *,
         cells: Iterable[tuple[str, str, str]] = (),
         context: Iterable[str] = (),
+        extra: Mapping[str, Any] | None = None,
     ) -> Outcome:
-        """Record the outcome for the report; fail the test if anything broke a rule.
+        """Record the outcome; raise :class:`ConformanceFailure` if a rule is broken.
         ``context`` lines (a fuzz case's seed, say) go into the record and the message."""
+        outcome = self.attribute(outcome)
         redactor = self.redactor
         notes = [redactor.text(line) for line in context]
         failing = {f.path for f in outcome.failures}
@@ -183,15 +207,20 @@ class Checker:
             "rules": list(rule_ids),
             "findings": [redactor.data(f.as_dict()) for f in outcome.findings],
             "cells": [[arch, comp, col, _cell(comp, col, failing, outcome)] for arch, comp, col in cells],
+            **(extra or {}),
         }
         if notes:
             record["context"] = notes
+        if outcome.failures and self.reproduce:
+            record["reproduce"] = self.reproduce
         if exchange is not None and outcome.findings:
-            record["exchange"] = exchange.evidence(redactor)
+            record["exchange"] = exchange.evidence(redactor, self.recipes)
             record["explanation"] = redactor.text(outcome.explanation)
-        self.node.user_properties.append((RECORD, record))
+        self.records.append(record)
+        if self._sink is not None:
+            self._sink(record)
         if outcome.failures:
-            pytest.fail(self._message(outcome, exchange, notes), pytrace=False)
+            raise ConformanceFailure(self._message(outcome, exchange, notes), outcome)
         return outcome
 
     def _message(self, outcome: Outcome, exchange: Exchange | None, context: list[str]) -> str:
@@ -201,11 +230,18 @@ class Checker:
         lines += [f"  {line}" for line in context]
         if exchange is not None:
             lines.append(f"  request: {exchange.method} {exchange.path} {redactor.text(exchange.form)}")
-            lines.append(f"  replay:  {exchange.curl(redactor)}")
+            lines.append(f"  replay:  {exchange.curl(redactor, self.recipes)}")
         if outcome.explanation:
             lines.append("  deepdiff (expected -> received):")
             lines += [f"    {line}" for line in redactor.text(outcome.explanation).splitlines()[:20]]
         return "\n".join(lines)
+
+    @property
+    def inconclusive(self) -> list[dict[str, Any]]:
+        """The inconclusive findings recorded so far."""
+        return [
+            f for r in self.records for f in r.get("findings", []) if f["severity"] == Severity.INCONCLUSIVE
+        ]
 
 
 def _cell(comp: str, col: str, failing: set[str], outcome: Outcome) -> str:
@@ -213,6 +249,8 @@ def _cell(comp: str, col: str, failing: set[str], outcome: Outcome) -> str:
     whole = {"status", "body", "components", f"components.{comp}", f"components.{comp}.features"}
     if path in failing or failing & whole:
         return "failed"
+    if any(f.path == path for f in outcome.inconclusive):
+        return "inconclusive"
     if any(f.path == path for f in outcome.warnings):
         return "warning"
     return "passed"

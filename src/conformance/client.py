@@ -1,19 +1,28 @@
-"""The suite's HTTP client: bracket forms, a rate cap, retries, and evidence.
+"""The suite's HTTP client: bracket forms, a rate cap, bounded retries, bounded answers.
 
 Every call returns an :class:`Exchange`: what was sent and what came back,
-with enough to show it in a report and to replay it with ``curl``. A 429 is
-retried with backoff (honouring ``Retry-After``), never reported as a fault;
-a target that does not answer raises :class:`TargetUnreachable` after a
-bounded number of tries.
+with enough to show it in a report and to replay it with ``curl``.
+
+Nothing a target does can hold a run without end or fill the memory:
+
+- a request, body included, takes at most ``timeout`` seconds (a body dripped
+  byte by byte is cut off), and none is sent after the run's deadline;
+- a 429, a 502/503 or a 5xx marked ``Stripe-Should-Retry: true`` is retried
+  with backoff (``Retry-After`` honoured, at most 10 s a wait) within a
+  budget of waiting for the whole process; past it the run stops;
+- a target that does not answer (refused, timed out, dropped) a few times in
+  a row is *dead*: every later request raises :class:`TargetUnreachable`;
+- an answer is read up to ``max_body`` bytes; a bigger one is not kept (its
+  size is), and JSON nested deeper than ``max_depth`` is not walked.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import shlex
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,24 +31,62 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance.cassettes import RECORDED_AT
-from conformance.errors import TargetUnreachable, UnplayedRequest
+from conformance.errors import RunAborted, TargetUnreachable, UnplayedRequest
+from conformance.evidence import curl_line
 from conformance.forms import encode_form
 from conformance.redact import Redactor
+from conformance.stop import raise_if_stopped
 
-__all__ = ["Client", "Exchange", "NotJSON", "TargetUnreachable", "is_loopback", "retry_delay"]
+__all__ = [
+    "Client",
+    "Exchange",
+    "Limits",
+    "NotJSON",
+    "TargetUnreachable",
+    "is_loopback",
+    "json_depth",
+    "retry_delay",
+]
 
 _FORM = "application/x-www-form-urlencoded"
 _UNSET: Any = object()
+_RETRY_STATUSES = (502, 503)
 
 
 @dataclass(frozen=True)
 class NotJSON:
-    """A body that did not parse as JSON."""
+    """A body that could not be taken as JSON: not JSON, too large, or nested too deeply."""
 
     text: str
+    reason: str = "not JSON"
 
     def __repr__(self) -> str:
-        return f"(not JSON: {self.text[:60]!r})"
+        return f"({self.reason}: {self.text[:60]!r})"
+
+
+def json_depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests, counting up to ``limit + 1`` (no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 15.0  # seconds a request may take, body included
+    deadline: float | None = None  # time.time() after which nothing more is sent
+    max_body: int = 1024 * 1024  # bytes of an answer that are read
+    max_depth: int = 64  # levels of JSON nesting that are walked
+    throttle_budget: float = 120.0  # seconds this process may wait on 429s and retried 5xx
+    max_connect: int = 2  # retries of a request the target did not answer, before it is dead
+    retries_5xx: int = 2  # retries of a 502/503 or a 5xx with Stripe-Should-Retry: true
 
 
 @dataclass
@@ -54,62 +101,110 @@ class Exchange:
     content: bytes
     sent_at: float
     elapsed: float
+    size: int = -1  # bytes the answer had (more than len(content) when it was not kept whole)
+    key: str | None = None  # the API key the request carried (for the curl line; never written)
+    max_depth: int = 64
     _json: Any = field(default=_UNSET, repr=False)
+
+    @property
+    def truncated(self) -> bool:
+        return self.size > len(self.content)
 
     @property
     def json(self) -> Any:
         if self._json is _UNSET:
-            try:
-                self._json = json.loads(self.content)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                self._json = NotJSON(self.content.decode("utf-8", "replace"))
+            self._json = self._parse()
         return self._json
 
-    def curl(self, redactor: Redactor) -> str:
-        """A curl command that replays the request; the key comes from $STRIPE_API_KEY."""
-        parts = ["curl", "-sS", "-X", self.method, shlex.quote(self.url)]
-        auth = self.request_headers.get("Authorization", "")
-        if auth.startswith("Basic "):
-            parts += ["-u", '"$STRIPE_API_KEY:"']
-        elif auth.startswith("Bearer "):
-            parts += ["-H", '"Authorization: Bearer $STRIPE_API_KEY"']
-        elif auth:
-            parts += ["-H", shlex.quote(redactor.text(f"Authorization: {auth}"))]
-        for name, value in self.request_headers.items():
-            if name not in ("Authorization", "Content-Type"):
-                parts += ["-H", shlex.quote(redactor.text(f"{name}: {value}"))]
-        if self.form:
-            ctype = self.request_headers.get("Content-Type", _FORM)
-            if ctype != _FORM:
-                parts += ["-H", shlex.quote(f"Content-Type: {ctype}")]
-            parts += ["--data-raw", shlex.quote(redactor.text(self.form))]
-        return " ".join(parts)
+    def _parse(self) -> Any:
+        text = self.content[:4000].decode("utf-8", "replace")
+        if self.truncated:
+            return NotJSON("", f"an answer of {self.size:,} bytes, larger than the suite reads")
+        try:
+            parsed = json.loads(self.content)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return NotJSON(text)
+        except RecursionError:
+            return NotJSON(text[:200], f"JSON nested deeper than {self.max_depth} levels")
+        if json_depth(parsed, self.max_depth) > self.max_depth:
+            return NotJSON(text[:200], f"JSON nested deeper than {self.max_depth} levels")
+        return parsed
 
-    def evidence(self, redactor: Redactor) -> dict[str, Any]:
-        """Request and response, keys and secrets redacted, for reports."""
+    def curl(self, redactor: Redactor, accounts: Mapping[str, tuple[str, str]] | None = None) -> str:
+        """A shell line that replays the request (see :func:`conformance.evidence.curl_line`)."""
+        return curl_line(self, redactor, accounts)
+
+    def evidence(
+        self, redactor: Redactor, accounts: Mapping[str, tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """Request and response, keys and secrets redacted, bounded, for reports."""
+        from conformance.evidence import excerpt
+
         body = self.json
         return {
             "request": {
                 "method": self.method,
                 "path": self.path,
-                "body": redactor.text(self.form),
+                "body": redactor.text(self.form[:4000]),
                 "headers": {
-                    k: redactor.text(v) for k, v in self.request_headers.items() if k != "Authorization"
+                    k: redactor.text(v)[:200] for k, v in self.request_headers.items() if k != "Authorization"
                 },
             },
             "response": {
                 "status": self.status,
+                "size": self.size,
                 "headers": {
-                    k: redactor.text(v)
+                    k: redactor.text(v)[:200]
                     for k, v in self.headers.items()
                     if k.lower() in ("content-type", "request-id", "idempotent-replayed", "stripe-version")
                 },
-                "body": redactor.data(body)
-                if not isinstance(body, NotJSON)
-                else redactor.text(body.text[:2000]),
+                "body": excerpt(body, redactor),
             },
-            "curl": self.curl(redactor),
+            "curl": self.curl(redactor, accounts),
         }
+
+    # -- shipping an exchange to another process (xdist workers) -----------------------
+    def to_dict(self, redactor: Redactor) -> dict[str, Any]:
+        """As JSON-able data with secrets and keys redacted (the key itself is not kept)."""
+        content = redactor.text(self.content.decode("utf-8", "replace")).encode()
+        return {
+            "method": self.method,
+            "url": self.url,
+            "path": self.path,
+            "form": redactor.text(self.form),
+            "request_headers": {
+                k: v for k, v in self.request_headers.items() if k.lower() != "authorization"
+            },
+            "auth": self.request_headers.get("Authorization", "").partition(" ")[0],
+            "status": self.status,
+            "headers": [[k, redactor.text(v)] for k, v in self.headers.multi_items()],
+            "content": base64.b64encode(content).decode(),
+            "sent_at": self.sent_at,
+            "elapsed": self.elapsed,
+            "size": self.size,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], key: str) -> Exchange:
+        headers = dict(data["request_headers"])
+        if data.get("auth") == "Basic":
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+        elif data.get("auth") == "Bearer":
+            headers["Authorization"] = f"Bearer {key}"
+        return cls(
+            data["method"],
+            data["url"],
+            data["path"],
+            data["form"],
+            headers,
+            int(data["status"]),
+            httpx.Headers([(k, v) for k, v in data["headers"]]),
+            base64.b64decode(data["content"]),
+            float(data["sent_at"]),
+            float(data["elapsed"]),
+            int(data.get("size", -1)),
+            key if data.get("auth") else None,
+        )
 
 
 def is_loopback(url: str) -> bool:
@@ -144,23 +239,23 @@ class Client:
         *,
         api_version: str | None = None,
         rate: float | None = None,
-        timeout: float = 15.0,
-        max_429: int = 6,
-        max_connect: int = 2,
+        limits: Limits | None = None,
         redactor: Redactor | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.api_version = api_version
+        self.limits = limits or Limits()
         self.redactor = redactor or Redactor(api_key)
         self.redactor.add_key(api_key)
         self._pace = _Pace(rate)
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
-        self._max_429 = max_429
-        self._max_connect = max_connect
+        self._http = httpx.Client(base_url=self.base_url, timeout=self.limits.timeout)
+        self._lock = threading.Lock()
         self.dead: str | None = None
         self.replay_errors: tuple[type[BaseException], ...] = ()  # set while cassettes are in use
-        self.calls: list[tuple[str, str, str]] | None = None  # a dry run lists what it sends
+        self.sent: Counter[str] = Counter()  # requests sent, by "METHOD /route"
+        self.retried: Counter[str] = Counter()  # retries, by cause: 429, 5xx, no answer
+        self.waited = 0.0  # seconds spent waiting to retry
 
     def close(self) -> None:
         self._http.close()
@@ -191,11 +286,6 @@ class Client:
         idempotency_key: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Exchange:
-        if self.dead:
-            raise TargetUnreachable(self.dead)
-        if self.calls is not None:
-            shown = form if form is not None else (encode_form(params) if params else "")
-            self.calls.append((method, path, self.redactor.text(shown)))
         body = form if form is not None else (encode_form(params) if params else "")
         sent = {**self.auth_header(auth, key)}
         if body:
@@ -205,45 +295,107 @@ class Client:
         if idempotency_key:
             sent["Idempotency-Key"] = idempotency_key
         sent.update(headers or {})
-        tries_429 = tries_conn = 0
+        used_key = (self.api_key if key is None else key) if auth else None
+        tries_conn = tries_5xx = attempt = 0
         while True:
+            timeout = self._before_sending()
             self._pace.wait()
             started = time.time()
+            with self._lock:
+                self.sent[f"{method} {_route(path)}"] += 1
             try:
-                response = self._http.request(method, path, content=body.encode(), headers=sent)
+                status, answer_headers, content, size, url = self._send(method, path, body, sent, timeout)
             except self.replay_errors as exc:
                 raise UnplayedRequest(
                     f"no recorded answer for {method} {path} {self.redactor.text(body)[:300]}"
                 ) from exc
-            except (httpx.TransportError, httpx.InvalidURL) as exc:
+            except (httpx.TransportError, httpx.DecodingError, httpx.InvalidURL, _Slow) as exc:
                 tries_conn += 1
-                if tries_conn > self._max_connect:
-                    self.dead = f"{self.base_url} did not answer ({type(exc).__name__}: {exc})"
-                    raise TargetUnreachable(self.dead) from exc
-                time.sleep(0.2 * 2**tries_conn)
+                if tries_conn > self.limits.max_connect:
+                    reason = self.redactor.text(f"{type(exc).__name__}: {exc}")[:300]
+                    self.dead = f"{self.base_url} did not answer ({reason})"
+                    raise TargetUnreachable(self.dead) from None
+                self._wait("no answer", 0.2 * 2**tries_conn)
                 continue
-            if response.status_code == 429 and tries_429 < self._max_429:
-                tries_429 += 1
-                time.sleep(retry_delay(response.headers.get("retry-after"), tries_429))
+            attempt += 1
+            if status == 429:
+                self._wait("429", retry_delay(answer_headers.get("retry-after"), attempt))
                 continue
-            recorded = response.headers.get(RECORDED_AT)
+            if _transient(status, answer_headers) and tries_5xx < self.limits.retries_5xx:
+                tries_5xx += 1
+                self._wait("5xx", retry_delay(answer_headers.get("retry-after"), tries_5xx))
+                continue
+            recorded = answer_headers.get(RECORDED_AT)
             if recorded:  # a replayed answer: judge it by when it was recorded
                 started = float(recorded)
             exchange = Exchange(
                 method,
-                str(response.request.url),
+                url,
                 path,
                 body,
                 sent,
-                response.status_code,
-                response.headers,
-                response.content,
+                status,
+                answer_headers,
+                content,
                 started,
                 time.time() - started,
+                size,
+                used_key,
+                self.limits.max_depth,
             )
-            if not isinstance(exchange.json, NotJSON):
-                self.redactor.learn_answer(exchange.content, exchange.json)
+            self.redactor.learn_bytes(content)
             return exchange
+
+    def _before_sending(self) -> float:
+        """Refuse to send once the run is stopped, out of time or the target is dead;
+        else the timeout this request gets (never past the deadline)."""
+        raise_if_stopped()
+        if self.dead:
+            raise TargetUnreachable(self.dead)
+        timeout = self.limits.timeout
+        if self.limits.deadline is not None:
+            left = self.limits.deadline - time.time()
+            if left <= 0:
+                raise RunAborted("the run reached its --max-duration: the checks not yet run were not run")
+            timeout = min(timeout, left)
+        return timeout
+
+    def _wait(self, cause: str, seconds: float) -> None:
+        with self._lock:
+            self.retried[cause] += 1
+            self.waited += seconds
+            over = self.waited > self.limits.throttle_budget
+        if over:
+            raise RunAborted(
+                f"the target kept refusing for now ({cause}): the suite waited"
+                f" {self.limits.throttle_budget:.0f} s in all and stops"
+            )
+        raise_if_stopped()
+        time.sleep(seconds)
+
+    def _send(
+        self, method: str, path: str, body: str, headers: Mapping[str, str], timeout: float
+    ) -> tuple[int, httpx.Headers, bytes, int, str]:
+        """One request; the answer read within ``timeout`` seconds in all, up to
+        ``max_body`` bytes (the rest counted, not kept)."""
+        deadline = time.monotonic() + timeout
+        request = self._http.build_request(
+            method, path, content=body.encode(), headers=dict(headers), timeout=timeout
+        )
+        response = self._http.send(request, stream=True)
+        try:
+            chunks, kept, size = [], 0, 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if kept < self.limits.max_body:
+                    piece = chunk[: self.limits.max_body - kept]
+                    chunks.append(piece)
+                    kept += len(piece)
+                if time.monotonic() > deadline:
+                    raise _Slow(f"the answer took longer than {timeout:.0f} s (--timeout)")
+            return response.status_code, response.headers, b"".join(chunks), size, str(response.url)
+        finally:
+            response.close()
 
     # -- the API ---------------------------------------------------------------------
     def create_session(self, params: Mapping[str, Any] | None = None, **kwargs: Any) -> Exchange:
@@ -259,11 +411,33 @@ class Client:
         return self.request("DELETE", f"/v1/accounts/{account_id}")
 
 
+def _transient(status: int, headers: httpx.Headers) -> bool:
+    """A 502/503 (a proxy's, a deploy's), or a 5xx the server marks worth retrying."""
+    should = (headers.get("stripe-should-retry") or "").lower()
+    if should == "false":
+        return False
+    return status in _RETRY_STATUSES or (status >= 500 and should == "true")
+
+
+class _Slow(Exception):
+    """An answer that did not arrive whole within the timeout."""
+
+
+def _route(path: str) -> str:
+    """``/v1/accounts/acct_123`` -> ``/v1/accounts/{id}``: requests counted by endpoint."""
+    parts = path.split("?", 1)[0].split("/")
+    if len(parts) > 3 and parts[1] == "v1" and parts[3]:
+        parts[3] = "{id}"
+    return "/".join(parts[:4])
+
+
 def retry_delay(retry_after: object, attempt: int) -> float:
-    """Seconds to wait before retrying a 429: ``Retry-After`` when it is a number, else
+    """Seconds to wait before a retry: ``Retry-After`` when it is a number, else
     exponential backoff; never under 50 ms or over 10 s."""
     try:
         wait = float(str(retry_after))
     except ValueError:
+        wait = 0.25 * 2**attempt
+    if wait != wait:  # NaN
         wait = 0.25 * 2**attempt
     return max(0.05, min(wait, 10.0))

@@ -7,22 +7,42 @@ Every difference becomes a :class:`Finding` with a severity:
 - ``note``: a value that differs from an example-only value, or from a rule
   marked free (the wording of ``error.code``);
 - ``warning``: something the contract does not know (a new component, feature
-  or field): additive drift. The API grows; a tolerant reader accepts it.
+  or field): additive drift. The API grows; a tolerant reader accepts it;
+- ``inconclusive``: the expectation depends on a fact the target did not give
+  (the controller of an account it made): never a pass, never a failure.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.oracle import ExpectedError, ExpectedSession, Rule
+from conformance.catalogue import Rule, Severity
+from conformance.oracle import ExpectedError, ExpectedSession
 
-__all__ = ["Finding", "Outcome", "compare_error", "compare_replay", "compare_session", "json_type"]
+__all__ = [
+    "FAILURE",
+    "INCONCLUSIVE",
+    "NOTE",
+    "WARNING",
+    "Finding",
+    "Outcome",
+    "compare_error",
+    "compare_replay",
+    "compare_session",
+    "json_type",
+]
 
-FAILURE, WARNING, NOTE = "failure", "warning", "note"
+FAILURE, WARNING, NOTE, INCONCLUSIVE = (
+    Severity.FAILURE,
+    Severity.WARNING,
+    Severity.NOTE,
+    Severity.INCONCLUSIVE,
+)
+Rules = Mapping[str, Rule]
 # expires_at must be after the request: a whole-second timestamp may round down by up to a second
 _ROUNDING = 2
 
@@ -62,7 +82,7 @@ _ABSENT: Any = _Absent()
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str
+    severity: Severity
     kind: str  # status | missing | type | value | extra | shape
     path: str
     rule: Rule
@@ -77,11 +97,12 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "severity": self.severity,
+            "severity": str(self.severity),
             "kind": self.kind,
             "path": self.path,
             "rule": self.rule.id,
-            "grade": self.rule.grade,
+            "grade": str(self.rule.grade),
+            "category": str(self.rule.category),
             "sources": list(self.rule.sources),
             "says": self.rule.says,
             "expected": None if self.expected is _ABSENT else self.expected,
@@ -96,7 +117,7 @@ class Outcome:
 
     def add(
         self,
-        severity: str,
+        severity: Severity,
         kind: str,
         path: str,
         rule: Rule,
@@ -105,7 +126,7 @@ class Outcome:
     ) -> None:
         self.findings.append(Finding(severity, kind, path, rule, expected, actual))
 
-    def of(self, severity: str) -> list[Finding]:
+    def of(self, severity: Severity) -> list[Finding]:
         return [f for f in self.findings if f.severity == severity]
 
     @property
@@ -119,6 +140,10 @@ class Outcome:
     @property
     def notes(self) -> list[Finding]:
         return self.of(NOTE)
+
+    @property
+    def inconclusive(self) -> list[Finding]:
+        return self.of(INCONCLUSIVE)
 
     def extend(self, other: Outcome) -> None:
         self.findings.extend(other.findings)
@@ -144,20 +169,25 @@ def compare_session(
     status: int,
     body: Any,
     expected: ExpectedSession,
-    rules: dict[str, Rule],
+    rules: Rules,
     *,
     sent_at: float,
     focus: Iterable[str] | None = None,
     fields: bool = True,
     values: bool = True,
-    max_ahead: int = 86400,
-    skew: int = 120,
 ) -> Outcome:
     """Judge a session answer. ``focus`` limits the component comparison to some
     components; ``fields=False`` skips the top-level fields (checked elsewhere);
     ``values=False`` compares shape only: presence and JSON types."""
     out = Outcome()
+    names = list(expected.components) if focus is None else list(focus)
+    undecided = [u for u in expected.undecided if _component_of(u.param) in names]
     if status != 200:
+        refused = _error_param(body)
+        for item in undecided:
+            if 400 <= status < 500 and refused == item.param:
+                out.add(INCONCLUSIVE, "status", item.param, item.rule, _unknown_text(item.unknown), status)
+                return out
         out.add(
             FAILURE,
             "status",
@@ -171,7 +201,9 @@ def compare_session(
         out.add(FAILURE, "shape", "body", rules["session.created"], "a JSON object", json_type(body))
         return out
     if fields:
-        _compare_fields(out, body, expected, rules, sent_at, max_ahead, skew)
+        _compare_fields(out, body, expected, rules, sent_at)
+    for item in undecided:  # accepted: whether it had to be refused is unknown
+        out.add(INCONCLUSIVE, "value", item.param, item.rule, _unknown_text(item.unknown), "accepted")
     actual_components = body.get("components", _ABSENT)
     if not isinstance(actual_components, dict):
         out.add(
@@ -183,7 +215,6 @@ def compare_session(
             actual_components if actual_components is _ABSENT else json_type(actual_components),
         )
         return out
-    names = list(expected.components) if focus is None else list(focus)
     want = {n: expected.components[n] for n in names}
     have = {n: actual_components[n] for n in names if n in actual_components}
     if focus is None:
@@ -198,16 +229,10 @@ def compare_session(
 
 
 def _compare_fields(
-    out: Outcome,
-    body: dict[str, Any],
-    expected: ExpectedSession,
-    rules: dict[str, Rule],
-    sent_at: float,
-    max_ahead: int,
-    skew: int,
+    out: Outcome, body: dict[str, Any], expected: ExpectedSession, rules: Rules, sent_at: float
 ) -> None:
     checks: list[tuple[str, Any, str]] = [
-        ("object", "account_session", "session.object"),
+        ("object", expected.object, "session.object"),
         ("account", expected.account, "session.account"),
         ("livemode", expected.livemode, "session.livemode"),
     ]
@@ -232,6 +257,7 @@ def _compare_fields(
             json_type(secret),
         )
     expires = body.get("expires_at", _ABSENT)
+    max_ahead, skew = expected.expires_within
     if expires is _ABSENT:
         out.add(FAILURE, "missing", "expires_at", rules["session.fields"], "an integer")
     elif json_type(expires) != "integer":
@@ -239,10 +265,33 @@ def _compare_fields(
     elif not sent_at - _ROUNDING < expires <= sent_at + max_ahead + skew:
         window = f"between {int(sent_at)} and {int(sent_at) + max_ahead}"
         out.add(FAILURE, "value", "expires_at", rules["session.expires_at"], window, expires)
-    known = {"object", "account", "livemode", "client_secret", "expires_at", "components"}
+    known = {name for name, _ in expected.fields} | {"components"}
+    for name, kind in expected.fields:  # documented fields the checks above do not cover
+        got = body.get(name, _ABSENT)
+        if name in ("object", "account", "livemode", "client_secret", "expires_at", "components"):
+            continue
+        if got is _ABSENT:
+            out.add(FAILURE, "missing", name, rules["session.fields"], kind)
+        elif json_type(got) != kind:
+            out.add(FAILURE, "type", name, rules["session.fields"], kind, json_type(got))
     for name in body:
         if name not in known:
             out.add(WARNING, "extra", name, rules["drift.additive"], actual=body[name])
+
+
+def _component_of(param: str) -> str:
+    """``components[payouts][features][x]`` -> ``payouts``."""
+    return param.split("[", 2)[1].rstrip("]") if param.startswith("components[") else ""
+
+
+def _error_param(body: Any) -> Any:
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get("param") if isinstance(error, dict) else None
+
+
+def _unknown_text(fields: Iterable[str]) -> str:
+    listed = ", ".join(fields) or "the account's controller"
+    return f"unknown: depends on {listed}, which the target did not report"
 
 
 def _skeleton(value: Any) -> Any:
@@ -263,16 +312,20 @@ def _drop_unknown(
     for comp, feat in unknown:
         del want[comp]["features"][feat]
         features = (have.get(comp) or {}).get("features")
+        path = f"components.{comp}.features.{feat}"
+        rule = expected.rule_at((comp, "features", feat))
         if isinstance(features, dict) and feat in features:
             value = features.pop(feat)
             if not isinstance(value, bool):
+                out.add(FAILURE, "type", path, rule, "boolean", json_type(value))
+            else:
                 out.add(
-                    FAILURE,
-                    "type",
-                    f"components.{comp}.features.{feat}",
-                    expected.rule_at((comp, "features", feat)),
-                    "boolean",
-                    json_type(value),
+                    INCONCLUSIVE,
+                    "value",
+                    path,
+                    rule,
+                    _unknown_text(expected.unknown.get((comp, feat), ())),
+                    value,
                 )
         else:
             want[comp]["features"][feat] = "(a boolean)"
@@ -301,7 +354,7 @@ def _classify(
                 out.add(FAILURE if rule.binding else NOTE, "value", dotted, rule, item.t1, item.t2)
 
 
-def _missing_severity(path: tuple[str, ...], expected: ExpectedSession) -> str:
+def _missing_severity(path: tuple[str, ...], expected: ExpectedSession) -> Severity:
     """A missing example-only, response-only feature is a note; all else fails."""
     if len(path) == 3 and path[1] == "features":
         rule = expected.rules.get(path)
@@ -310,7 +363,7 @@ def _missing_severity(path: tuple[str, ...], expected: ExpectedSession) -> str:
     return FAILURE
 
 
-def compare_error(status: int, body: Any, expected: ExpectedError, rules: dict[str, Rule]) -> Outcome:
+def compare_error(status: int, body: Any, expected: ExpectedError, rules: Rules) -> Outcome:
     out = Outcome()
     if status != expected.status:
         actual: Any = {"status": status, "body": _error_summary(body)}
@@ -357,7 +410,7 @@ def compare_replay(
     first: tuple[int, Any, bytes],
     again: tuple[int, Any, bytes],
     replayed_header: str | None,
-    rules: dict[str, Rule],
+    rules: Rules,
 ) -> Outcome:
     """A request repeated with its Idempotency-Key: the first answer again (status and
     JSON), marked ``Idempotent-Replayed: true``; other bytes for the same JSON are a note."""

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from conformance.catalogue import Rule, catalogue
 from conformance.contracts.model import Contract
 from conformance.contracts.rules import condition_holds
 
@@ -27,6 +28,7 @@ __all__ = [
     "ExpectedSession",
     "Oracle",
     "Rule",
+    "Undecided",
     "flat_controller",
 ]
 
@@ -41,20 +43,13 @@ def _is_map(value: object) -> TypeGuard[Mapping[Any, Any]]:
 
 
 @dataclass(frozen=True)
-class Rule:
-    id: str
-    grade: str  # doc | convention | example-only
-    sources: tuple[str, ...]
-    says: str
-    free: bool = False
+class Undecided:
+    """A constraint the request meets whose condition is on controller fields the
+    target did not report: refusing and accepting are both possible answers."""
 
-    @property
-    def binding(self) -> bool:
-        """Whether breaking it is a failure (else only a note)."""
-        return self.grade in ("doc", "convention") and not self.free
-
-    def cite(self) -> str:
-        return f"{self.id} [{self.grade}; {', '.join(self.sources)}]"
+    param: str
+    rule: Rule
+    unknown: tuple[str, ...]  # the controller fields it depends on
 
 
 @dataclass(frozen=True)
@@ -82,6 +77,11 @@ class ExpectedSession:
     livemode: bool
     components: dict[str, dict[str, Any]]  # name -> {"enabled": bool, "features": {f: bool | None}}
     rules: dict[tuple[str, ...], Rule]  # (component[, "enabled" | "features"[, feature]]) -> rule
+    object: str = "account_session"
+    fields: tuple[tuple[str, str], ...] = ()  # every documented top-level field and its JSON type
+    expires_within: tuple[int, int] = (86400, 120)  # at most this many seconds ahead, this clock skew
+    undecided: tuple[Undecided, ...] = ()
+    unknown: dict[tuple[str, str], tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     def rule_at(self, path: tuple[str, ...]) -> Rule:
         while path and path not in self.rules:
@@ -111,34 +111,24 @@ def flat_controller(account: Mapping[str, Any]) -> dict[str, str]:
 class Oracle:
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
-        self.rules: dict[str, Rule] = {}
-        for rule_id, info in contract.conventions.get("rules", {}).items():
-            self.rules[rule_id] = Rule(
-                rule_id, info["grade"], (info["source"],), info["says"], bool(info.get("free"))
-            )
-        for comp in contract.components.values():
-            for feat in comp.features.values():
-                if feat.default is not None:
-                    rule_id = f"default:{comp.name}.{feat.name}"
-                    self.rules[rule_id] = Rule(
-                        rule_id,
-                        feat.default.grade,
-                        feat.default.sources,
-                        f"{feat.name} of {comp.name} {feat.default.describe()}",
-                    )
-        for constraint in contract.constraints:
-            rule_id = f"constraint:{constraint.id}"
-            self.rules[rule_id] = Rule(
-                rule_id,
-                constraint.grade,
-                constraint.sources,
-                f"{constraint.describe()} (of {constraint.component}); otherwise 400 naming it",
-            )
-        self._errors: dict[str, dict[str, Any]] = contract.conventions.get("errors", {})
+        self.rules = catalogue(contract)
+        conv = contract.conventions
+        self._errors: dict[str, dict[str, Any]] = conv.get("errors", {})
         # fixed for the contract's lifetime, so made once rather than per request
-        self._allowed = {"account", "components", *contract.conventions.get("universal_parameters", [])}
+        self._allowed = {"account", "components", *conv.get("universal_parameters", [])}
         self._by_feature = {(c.component, c.feature, c.value): c for c in contract.constraints}
         self._request_features = {n: frozenset(c.request_features) for n, c in contract.components.items()}
+        self._object = str(conv.get("object", "account_session"))
+        types = {"timestamp": "integer"}
+        self._fields = tuple(
+            (name, types.get(info["type"], info["type"]))
+            for name, info in contract.fields.get("response", {}).items()
+        )
+        window = conv.get("expires_at", {})
+        self._window = (
+            int(window.get("max_seconds_ahead", 86400)),
+            int(window.get("clock_skew_seconds", 120)),
+        )
         # per controller: what the components a request does not ask for look like
         self._unasked: dict[Any, tuple[dict[str, dict[str, bool | None]], dict[tuple[str, ...], Rule]]] = {}
 
@@ -150,14 +140,16 @@ class Oracle:
     def _invalid(self, value: Any, param: str) -> ExpectedError:
         if value == "":
             return self.error("parameter_invalid_empty", param, "validation.invalid_value")
-        return self.error("parameter_invalid", param, "validation.invalid_value")
+        problem = self.error("parameter_invalid", param, "validation.invalid_value")
+        # an object sent where a value belongs: naming its inner path is naming it too
+        return dataclasses.replace(problem, deeper_ok=True) if _is_map(value) else problem
 
     def _boolean(self, value: Any, param: str) -> ExpectedError | None:
         if isinstance(value, str) and value in _BOOLEANS:
             return None
         if isinstance(value, str):
             return self.error("parameter_invalid", param, "validation.invalid_boolean")
-        return dataclasses.replace(self._invalid(value, param), deeper_ok=True)
+        return self._invalid(value, param)
 
     # -- the one function ------------------------------------------------------
     def expect(self, params: Mapping[str, Any], accounts: Accounts, *, livemode: bool) -> Expected:
@@ -166,7 +158,10 @@ class Oracle:
         if problem is not None:
             return problem
         account = params["account"]
-        return self.render(params, account, accounts[account], livemode=livemode)
+        controller = accounts[account]
+        session = self.render(params, account, controller, livemode=livemode)
+        undecided = tuple(self._undecided(params["components"], controller))
+        return dataclasses.replace(session, undecided=undecided) if undecided else session
 
     def validate(self, params: Mapping[str, Any], accounts: Accounts) -> ExpectedError | None:
         """The first problem of the request (the one the embedded mock answers with),
@@ -240,18 +235,29 @@ class Oracle:
             if problem is not None:
                 yield problem
 
+    def _asked(self, components: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+        for name, value in components.items():
+            features = value.get("features") if _is_map(value) else None
+            if features is not None and _is_map(features):
+                for feat, given in features.items():
+                    constraint = self._by_feature.get((name, feat, given == "true"))
+                    if constraint is not None:
+                        yield name, feat, constraint
+
     def _constraint_problems(
         self, components: Mapping[str, Any], controller: Mapping[str, str] | None
     ) -> Iterator[ExpectedError]:
-        by_feature = self._by_feature
-        for name, value in components.items():
-            features = value.get("features") if _is_map(value) else None
-            if features is None or not _is_map(features):
-                continue
-            for feat, given in features.items():
-                constraint = by_feature.get((name, feat, given == "true"))
-                if constraint and condition_holds(constraint.requires, controller) is False:
-                    yield self.error("constraint", constraint.path, f"constraint:{constraint.id}")
+        for _, _, constraint in self._asked(components):
+            if condition_holds(constraint.requires, controller) is False:
+                yield self.error("constraint", constraint.path, f"constraint:{constraint.id}")
+
+    def _undecided(
+        self, components: Mapping[str, Any], controller: Mapping[str, str] | None
+    ) -> Iterator[Undecided]:
+        for _, _, constraint in self._asked(components):
+            if condition_holds(constraint.requires, controller) is None:
+                missing = tuple(k for k in constraint.requires if not controller or k not in controller)
+                yield Undecided(constraint.path, self.rules[f"constraint:{constraint.id}"], missing)
 
     def render(
         self,
@@ -283,7 +289,40 @@ class Oracle:
             for feat in components[name]["features"]:
                 rule_id = "session.feature_echo" if feat in given else f"default:{name}.{feat}"
                 rules[(name, "features", feat)] = self.rules.get(rule_id, self.rules["session.components"])
-        return ExpectedSession(account, livemode, components, rules)
+        unknown = {
+            (name, feat): self._depends(name, feat, controller)
+            for name, comp in components.items()
+            for feat, value in comp["features"].items()
+            if value is None
+        }
+        return ExpectedSession(
+            account,
+            livemode,
+            components,
+            rules,
+            object=self._object,
+            fields=self._fields,
+            expires_within=self._window,
+            unknown=unknown,
+        )
+
+    def _depends(self, component: str, feature: str, controller: Mapping[str, str] | None) -> tuple[str, ...]:
+        """The controller fields a default needs that ``controller`` does not hold."""
+        seen: set[str] = set()
+        todo, fields = [feature], []
+        comp = self.contract.components[component]
+        while todo:
+            name = todo.pop()
+            info = comp.features.get(name)
+            if name in seen or info is None or info.default is None:
+                continue
+            seen.add(name)
+            rule = info.default.rule
+            if rule["kind"] == "conditional":
+                fields += [k for k in rule["when"] if not controller or k not in controller]
+            elif rule["kind"] in ("opposite", "same"):
+                todo.append(rule["of"])
+        return tuple(dict.fromkeys(fields))
 
     def _unrequested(
         self, controller: Mapping[str, str] | None

@@ -1,22 +1,31 @@
 """Keep API keys and client secrets out of everything written down.
 
 A :class:`Redactor` knows the run's API key and every ``client_secret`` the
-run has seen; :meth:`Redactor.text` and :meth:`Redactor.data` replace them
-wherever they occur. Anything that looks like a Stripe key is masked too.
+run has seen, and :meth:`Redactor.text` / :meth:`Redactor.data` replace them
+wherever they occur. It knows a key in every spelling a request carries it
+(as is, in HTTP Basic's base64 of ``key:``, as a Bearer token), and it learns
+secrets from the raw bytes of every answer, whether or not they parse as
+JSON, duplicate keys and escapes included. Anything that looks like a Stripe
+key is masked too.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import json
 import re
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["KEY_PATTERN", "Redactor", "client_secrets", "key_in", "mask"]
+__all__ = ["KEY_PATTERN", "Redactor", "client_secrets", "key_in", "key_spellings", "mask"]
 
 KEY_PATTERN = re.compile(r"\b([sr]k_(?:test|live)_)[A-Za-z0-9]+")
+# "client_secret": "<anything up to the closing quote>", in raw bytes, however often it occurs
+_SECRET_BYTES = re.compile(rb'"client_secret"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_PLACEHOLDER = re.compile(r"<client_secret(?::\d+)?>")
 
 
 def mask(key: str) -> str:
@@ -44,44 +53,79 @@ def key_in(authorization: str) -> str | None:
     return None
 
 
+def key_spellings(key: str) -> set[str]:
+    """Every way a request may carry ``key``: as is, and base64 of ``key:`` or ``key``
+    (standard and URL-safe, padded or not)."""
+    found = {key}
+    for raw in (f"{key}:", key):
+        for encoded in (base64.b64encode(raw.encode()), base64.urlsafe_b64encode(raw.encode())):
+            text = encoded.decode()
+            found |= {text, text.rstrip("=")}
+    return {s for s in found if len(s) >= 6}
+
+
 def client_secrets(data: Any) -> Iterator[str]:
-    """Every non-empty ``client_secret`` value inside parsed JSON."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "client_secret" and isinstance(value, str) and value:
-                yield value
-            else:
-                yield from client_secrets(value)
-    elif isinstance(data, list):
-        for item in data:
-            yield from client_secrets(item)
+    """Every non-empty ``client_secret`` value inside parsed JSON (without recursion)."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "client_secret" and isinstance(value, str) and value:
+                    yield value
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _unescape(raw: bytes) -> set[str]:
+    """A JSON string's raw bytes as they may appear in text: escaped and unescaped."""
+    text = raw.decode("utf-8", "replace")
+    found = {text}
+    with contextlib.suppress(ValueError):
+        found.add(json.loads(f'"{text}"'))
+    return {s for s in found if s and not _PLACEHOLDER.fullmatch(s)}
 
 
 class Redactor:
     def __init__(self, *keys: str | None) -> None:
-        self._keys = {k for k in keys if k}
+        self._keys: dict[str, str] = {}  # a spelling of a key -> what replaces it
         self._secrets: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._pattern: re.Pattern[str] | None = None  # every known value, longest first; None: stale
+        for key in keys:
+            self.add_key(key)
 
     def add_key(self, key: str | None) -> None:
-        if key:
-            self._keys.add(key)
+        if not key:
+            return
+        with self._lock:
+            for spelling in key_spellings(key):
+                self._keys.setdefault(spelling, mask(key) if spelling == key else f"<{mask(key)}>")
+            self._pattern = None
+
+    def is_key(self, value: str) -> bool:
+        return value in self._keys
 
     def secret(self, value: str) -> str:
         """Register a client secret; return its stable placeholder."""
         with self._lock:
             if value not in self._secrets:
                 self._secrets[value] = f"<client_secret:{len(self._secrets) + 1}>"
+                self._pattern = None
             return self._secrets[value]
 
-    def learn_answer(self, content: bytes, data: Any) -> None:
-        """Register the secrets of an answer; a session's one secret without a full walk."""
-        count = content.count(b'"client_secret"')
-        if count == 1 and isinstance(data, dict) and isinstance(data.get("client_secret"), str):
-            if data["client_secret"]:
-                self.secret(data["client_secret"])
-        elif count:
-            self.learn(data)
+    def learn_bytes(self, content: bytes) -> None:
+        """Register every ``client_secret`` in an answer's raw bytes, parsed or not."""
+        if b'"client_secret"' not in content:
+            return
+        for match in _SECRET_BYTES.finditer(content):
+            for value in _unescape(match.group(1)):
+                self.secret(value)
+
+    def learn_answer(self, content: bytes, data: Any = None) -> None:
+        self.learn_bytes(content)
 
     def learn(self, data: Any) -> None:
         """Register every ``client_secret`` value inside parsed JSON."""
@@ -89,12 +133,12 @@ class Redactor:
             self.secret(value)
 
     def text(self, text: str) -> str:
-        for key in sorted(self._keys, key=len, reverse=True):
-            text = text.replace(key, mask(key))
         with self._lock:
-            pairs = sorted(self._secrets.items(), key=lambda kv: len(kv[0]), reverse=True)
-        for value, placeholder in pairs:
-            text = text.replace(value, placeholder)
+            if self._pattern is None:
+                known = sorted({*self._keys, *self._secrets}, key=len, reverse=True)
+                self._pattern = re.compile("|".join(map(re.escape, known))) if known else re.compile(r"(?!)")
+            pattern, table = self._pattern, {**self._secrets, **self._keys}
+        text = pattern.sub(lambda m: table[m.group(0)], text)
         return KEY_PATTERN.sub(lambda m: mask(m.group(0)), text)
 
     def data(self, data: Any) -> Any:

@@ -8,53 +8,66 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conformance.catalogue import Category
+from conformance.outcomes import (
+    CATEGORY_KEY,
+    INCONCLUSIVE_PREFIX,
+    NOT_RUN_PREFIX,
+    OUTCOMES,
+    RECORD,
+    TRAFFIC,
+    VERDICTS,
+)
+
 __all__ = [
     "CATEGORIES",
     "CATEGORY_KEY",
-    "RECORD",
+    "COUNT_KEYS",
     "SUMMARY_VERSION",
     "CheckResult",
     "Results",
     "merge_summaries",
+    "verdict_of",
 ]
 
-RECORD = "conformance"  # user_properties key of what a check recorded
-FUZZ_CASES = "conformance_fuzz_cases"  # user_properties key: generated cases a check ran
-
-CATEGORIES = (
-    "shape",
-    "defaults",
-    "validation",
-    "auth",
-    "idempotency",
-    "fuzz",
-    "schemathesis",
-    "sdk",
-    "drift",
-)
-CATEGORY_KEY = "conformance_category"
-SUMMARY_VERSION = 1
-_RANK = {"passed": 0, "skipped": 0, "warning": 1, "failed": 2}
+CATEGORIES = tuple(str(c) for c in Category)
+SUMMARY_VERSION = 2
+_RANK = {name: rank for rank, name in enumerate(OUTCOMES)}
+# outcome -> its key in the counts
+COUNT_KEYS = {
+    "passed": "passed",
+    "failed": "failed",
+    "warning": "warnings",
+    "skipped": "skipped",
+    "inconclusive": "inconclusive",
+    "not run": "not_run",
+}
 
 
 @dataclass
 class CheckResult:
     id: str
     category: str
-    outcome: str = "passed"  # passed | warning | failed | skipped
+    outcome: str = "passed"  # passed | warning | failed | skipped | inconclusive | not run
     message: str = ""
     duration: float = 0.0
     records: list[dict[str, Any]] = field(default_factory=list)
 
     def findings(self, severity: str) -> list[dict[str, Any]]:
         return [f for r in self.records for f in r.get("findings", []) if f["severity"] == severity]
+
+    @property
+    def reproduce(self) -> str:
+        """The command line that runs this check again (the last one a record names)."""
+        return next((r["reproduce"] for r in reversed(self.records) if r.get("reproduce")), "")
 
     def as_dict(self) -> dict[str, Any]:
         rules = sorted({rule for r in self.records for rule in r.get("rules", [])})
@@ -73,15 +86,29 @@ class CheckResult:
             "findings": [f for r in self.records for f in r.get("findings", [])],
             "cells": [c for r in self.records for c in r.get("cells", [])],
             "evidence": [e for e in evidence if e],
+            **({"reproduce": self.reproduce} if self.outcome == "failed" and self.reproduce else {}),
         }
 
 
 def tally(outcomes: Iterable[str]) -> dict[str, int]:
-    counts = {"passed": 0, "failed": 0, "warnings": 0, "skipped": 0}
+    counts = dict.fromkeys(COUNT_KEYS.values(), 0)
     for outcome in outcomes:
-        counts["warnings" if outcome == "warning" else outcome] += 1
+        counts[COUNT_KEYS[outcome]] += 1
     counts["total"] = sum(counts.values())
     return counts
+
+
+def verdict_of(outcomes: Iterable[str], aborted: str | None = None) -> str:
+    """The run's verdict: why it stopped if it did; else a failed or not-run check
+    means it does not conform; else one the suite could not judge makes it inconclusive."""
+    if aborted:
+        return aborted
+    seen = set(outcomes)
+    if seen & {"failed", "not run"}:
+        return "does not conform"
+    if "inconclusive" in seen:
+        return "inconclusive"
+    return "conforms"
 
 
 def by_category(pairs: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
@@ -96,19 +123,17 @@ def merge_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     check once (a check in two shards keeps its worst outcome), counts recomputed."""
     if not summaries:
         raise ValueError("nothing to merge")
-    worst = {"passed": 0, "skipped": 0, "warning": 1, "failed": 2}
     checks: dict[str, dict[str, Any]] = {}
     for summary in summaries:
         for check in summary.get("checks", []):
             kept = checks.get(check["id"])
-            if kept is None or worst.get(check["outcome"], 0) > worst.get(kept["outcome"], 0):
+            if kept is None or _RANK.get(check["outcome"], 0) > _RANK.get(kept["outcome"], 0):
                 checks[check["id"]] = check
     merged = dict(summaries[0])
     ordered = [checks[k] for k in sorted(checks)]
-    unreachable = any(s.get("verdict") == "unreachable" for s in summaries)
-    failed = any(c["outcome"] == "failed" for c in ordered)
+    stopped = next((s["verdict"] for s in summaries if VERDICTS.get(s.get("verdict", ""), 0) == 2), None)
     merged.update(
-        verdict="unreachable" if unreachable else "does not conform" if failed else "conforms",
+        verdict=verdict_of((c["outcome"] for c in ordered), stopped),
         started=min(str(s.get("started", "")) for s in summaries),
         duration=round(sum(float(s.get("duration", 0)) for s in summaries), 3),
         counts=tally(c["outcome"] for c in ordered),
@@ -120,12 +145,97 @@ def merge_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+@dataclass
+class BrokenRule:
+    """A rule some checks found broken, and the first evidence of it."""
+
+    id: str
+    grade: str
+    sources: list[str]
+    says: str
+    checks: list[str] = field(default_factory=list)
+    first: str = ""  # the first finding, as one line
+    reproduce: str = ""
+
+    def block(self) -> list[str]:
+        source = ", ".join(self.sources)
+        lines = [f"  x {self.id} [{self.grade}; {source}]: {self.says}"]
+        more = f" and {len(self.checks) - 1} more" if len(self.checks) > 1 else ""
+        lines.append(f"      broken in {self.checks[0]}{more}")
+        if self.first:
+            lines.append(f"      {self.first}")
+        if self.reproduce:
+            lines.append(f"      reproduce: {self.reproduce}")
+        return lines
+
+
+def _show(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 class Results:
     def __init__(self) -> None:
         self.checks: dict[str, CheckResult] = {}
         self.started = dt.datetime.now(dt.UTC)
-        self.unreachable: str | None = None
+        self.aborted: tuple[str, str] | None = None  # (verdict, the one line) of a run that stopped
         self.fuzz_cases = 0
+        self.requests: Counter[str] = Counter()  # sent, by "METHOD /route"
+        self.retries: Counter[str] = Counter()  # retried, by cause
+
+    def count_requests(self, sent: Mapping[str, int]) -> None:
+        self.requests.update(sent)
+
+    def count_retries(self, retried: Mapping[str, int]) -> None:
+        self.retries.update(retried)
+
+    def broken_rules(self) -> list[BrokenRule]:
+        """Every rule a failed check broke, most checks first, with the first evidence."""
+        rules: dict[str, BrokenRule] = {}
+        for check in sorted(self.checks.values(), key=lambda c: c.id):
+            if check.outcome != "failed":
+                continue
+            failures = check.findings("failure")
+            if not failures:  # the check errored: its first line stands for the rule
+                first = (check.message or "failed").strip().splitlines()[0][:200]
+                rule = rules.setdefault("(error)", BrokenRule("(no rule: the check errored)", "", [], first))
+                rule.checks.append(check.id)
+                continue
+            for finding in failures:
+                found = rules.get(finding["rule"])
+                if found is None:
+                    shown = f"{finding['path']}: expected {_show(finding.get('expected'))}, "
+                    shown += f"received {_show(finding.get('actual'))}"
+                    found = rules[finding["rule"]] = BrokenRule(
+                        finding["rule"],
+                        str(finding.get("grade", "")),
+                        list(finding.get("sources", [])),
+                        str(finding.get("says", "")),
+                        first=shown,
+                        reproduce=check.reproduce,
+                    )
+                if check.id not in found.checks:
+                    found.checks.append(check.id)
+        return sorted(rules.values(), key=lambda r: (-len(r.checks), r.id))
+
+    def failed_checks(self) -> list[CheckResult]:
+        return [c for c in sorted(self.checks.values(), key=lambda c: c.id) if c.outcome == "failed"]
+
+    def unjudged_lines(self) -> list[str]:
+        """Not-run and inconclusive checks, grouped by reason: one line a reason."""
+        lines = []
+        for outcome in ("not run", "inconclusive"):
+            reasons = Counter(
+                c.message.split(": ", 1)[-1] for c in self.checks.values() if c.outcome == outcome
+            )
+            for reason, count in reasons.most_common(5):
+                lines.append(f"{outcome}: {count} check(s) -- {reason[:300]}")
+        return lines
+
+    def abort(self, verdict: str, message: str) -> None:
+        """The run stopped (unreachable, interrupted, out of time...): the first reason is kept."""
+        if self.aborted is None:
+            self.aborted = (verdict, message)
 
     def add(self, report: pytest.TestReport) -> None:
         props = list(report.user_properties)
@@ -134,13 +244,24 @@ class Results:
             return
         result = self.checks.setdefault(report.nodeid, CheckResult(report.nodeid, str(category)))
         result.duration += report.duration
+        for key, value in props:
+            if key == TRAFFIC and isinstance(value, dict):
+                self.requests.update(value.get("sent", {}))
+                self.retries.update(value.get("retried", {}))
         if report.when == "call":
-            self.fuzz_cases += sum(v for k, v in props if k == FUZZ_CASES and isinstance(v, int))
             result.records = [dict(v) for k, v in props if k == RECORD and isinstance(v, dict)]
+            self.fuzz_cases += sum(int(r.get("cases", 0)) for r in result.records)
         if report.skipped:
             if result.outcome == "passed":
-                result.outcome = "skipped"
-                result.message = _skip_reason(report)
+                reason = _skip_reason(report)
+                result.outcome = (
+                    "not run"
+                    if reason.startswith(NOT_RUN_PREFIX)
+                    else "inconclusive"
+                    if reason.startswith(INCONCLUSIVE_PREFIX)
+                    else "skipped"
+                )
+                result.message = reason
             return
         if report.failed:
             result.outcome = "failed"
@@ -162,23 +283,40 @@ class Results:
         return by_category((c.category, c.outcome) for c in self.checks.values())
 
     @property
+    def verdict(self) -> str:
+        return verdict_of((c.outcome for c in self.checks.values()), self.aborted and self.aborted[0])
+
+    @property
     def conforms(self) -> bool:
-        return not self.unreachable and all(c.outcome != "failed" for c in self.checks.values())
+        return self.verdict == "conforms"
 
     def summary(self, target: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
         finished = dt.datetime.now(dt.UTC)
-        verdict = "unreachable" if self.unreachable else "conforms" if self.conforms else "does not conform"
+        verdict = self.verdict
         return {
             "schema": "conformance-summary",
             "version": SUMMARY_VERSION,
             "target": target.get("base_url", ""),
             "target_info": target,
             "verdict": verdict,
+            **({"stopped": self.aborted[1]} if self.aborted else {}),
             "started": self.started.isoformat(timespec="seconds"),
             "duration": round((finished - self.started).total_seconds(), 3),
             "counts": self.counts(),
             "categories": self.by_category(),
             "fuzz_cases": self.fuzz_cases,
+            "requests": dict(self.requests),
+            "retries": dict(self.retries),
+            "broken_rules": [
+                {
+                    "rule": r.id,
+                    "grade": r.grade,
+                    "sources": r.sources,
+                    "says": r.says,
+                    "checks": len(r.checks),
+                }
+                for r in self.broken_rules()
+            ],
             **(extra or {}),
             "checks": [c.as_dict() for c in sorted(self.checks.values(), key=lambda c: c.id)],
         }

@@ -1,36 +1,128 @@
-"""The server under test: its settings, its client, and the accounts made on it."""
+"""The server under test: its client, its connected accounts, and the ledger of every
+account the run made, so that each is deleted exactly once, whatever happens."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import json
+import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from conformance.client import Client, Exchange, NotJSON, is_loopback
+from conformance.client import Client, Exchange, Limits, NotJSON
 from conformance.contracts.model import Contract
 from conformance.errors import AccountSetupError
-from conformance.oracle import flat_controller
-from conformance.settings import Settings
 
-__all__ = [
-    "Account",
-    "AccountSetupError",
-    "Accounts",
-    "Target",
-    "open_target",
-]
+if TYPE_CHECKING:
+    from conformance.profile import TargetProfile
 
-DEFAULT_LIVE_RATE = 20.0  # requests per second: under the test-mode limit of about 25
+__all__ = ["Account", "Accounts", "Ledger", "Target", "brief", "delete_accounts"]
 
 
 @dataclass
 class Account:
     id: str
     archetype: str
-    controller: dict[str, str]  # flat: what the oracle computes defaults from
-    requested: dict[str, str]
-    exchange: Exchange
+    controller: dict[str, str] | None  # flat, as the target reported it; None: it reported none
+    requested: dict[str, str]  # flat: the controller asked for
+    via: str  # how it was made: "controller" or "type"
+    exchange: Exchange  # the request that made it and its answer
+    recipe: str  # that request's form, for curl snippets
+
+    def to_dict(self, redactor: Any) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "archetype": self.archetype,
+            "controller": self.controller,
+            "requested": self.requested,
+            "via": self.via,
+            "exchange": self.exchange.to_dict(redactor),
+            "recipe": self.recipe,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], key: str) -> Account:
+        return cls(
+            data["id"],
+            data["archetype"],
+            data["controller"],
+            data["requested"],
+            data["via"],
+            Exchange.from_dict(data["exchange"], key),
+            data["recipe"],
+        )
+
+
+class Ledger:
+    """Every account the run made and whether it is gone; kept in a file when the run
+    spans processes (pytest-xdist), so that the controlling process deletes them all."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._made: dict[str, str] = {}  # id -> what it is (archetype or purpose)
+        self._gone: set[str] = set()
+
+    def _append(self, entry: dict[str, str]) -> None:
+        if self.path is not None:
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry) + "\n")
+
+    def made(self, account_id: str, what: str) -> None:
+        with self._lock:
+            self._made[account_id] = what
+            self._append({"made": account_id, "what": what})
+
+    def gone(self, account_id: str) -> None:
+        with self._lock:
+            self._gone.add(account_id)
+            self._append({"gone": account_id})
+
+    def load(self) -> None:
+        """Take in what other processes wrote."""
+        if self.path is None or not self.path.is_file():
+            return
+        with self._lock:
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if "made" in entry:
+                    self._made.setdefault(entry["made"], entry.get("what", ""))
+                elif "gone" in entry:
+                    self._gone.add(entry["gone"])
+
+    @property
+    def count(self) -> int:
+        return len(self._made)
+
+    def pending(self) -> dict[str, str]:
+        with self._lock:
+            return {a: w for a, w in self._made.items() if a not in self._gone}
+
+
+class Accounts:
+    """The run's connected accounts, one per archetype, made once by the target profile."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, Account] = {}
+        self.failed: dict[str, str] = {}  # archetype -> why it could not be made
+
+    @property
+    def known(self) -> dict[str, dict[str, str] | None]:
+        """Account id -> controller: what the oracle may assume exists."""
+        return {a.id: a.controller for a in self.made.values()}
+
+    def get(self, archetype: str) -> Account:
+        if archetype in self.made:
+            return self.made[archetype]
+        raise AccountSetupError(self.failed.get(archetype, f"no {archetype} account was made"))
+
+    def recipes(self) -> dict[str, tuple[str, str]]:
+        """Account id -> the request that made it: for curl snippets that make another."""
+        return {a.id: ("/v1/accounts", a.recipe) for a in self.made.values()}
 
 
 @dataclass
@@ -41,127 +133,64 @@ class Target:
     client: Client
     contract: Contract
     livemode: bool
-    accounts: Accounts = field(init=False)
-    leftovers: list[str] = field(default_factory=list)
+    ledger: Ledger = field(default_factory=Ledger)
+    accounts: Accounts = field(default_factory=Accounts)
+    profile: TargetProfile | None = None
+    keep_accounts: bool = False
 
-    def __post_init__(self) -> None:
-        self.accounts = Accounts(self)
-
-
-class Accounts:
-    """Creates one account per archetype on demand, and deletes them all at the end."""
-
-    def __init__(self, target: Target) -> None:
-        self.target = target
-        self.made: dict[str, Account] = {}
-        self.extra: list[str] = []  # other accounts tests made, deleted at the end too
-        self.failed: dict[str, str] = {}
-
-    @property
-    def known(self) -> dict[str, dict[str, str] | None]:
-        """Account id -> controller: what the oracle may assume exists."""
-        return {a.id: a.controller for a in self.made.values()}
-
-    def get(self, archetype: str) -> Account:
-        if archetype in self.made:
-            return self.made[archetype]
-        if archetype in self.failed:
-            raise AccountSetupError(self.failed[archetype])
-        try:
-            account = self._create(archetype)
-        except AccountSetupError as exc:
-            self.failed[archetype] = str(exc)
-            raise
-        self.made[archetype] = account
-        return account
-
-    def _create(self, archetype: str) -> Account:
-        conv = self.target.contract.conventions
-        spec = conv["archetypes"][archetype]
-        extra: dict[str, Any] = {}
-        if self.target.livemode:
-            live = conv["live_account_params"]
-            extra["country"] = live["country"]
-            if archetype in live["capabilities_for"]:
-                extra["capabilities"] = {c: {"requested": True} for c in live["capabilities"]}
-        requested = flat_controller({"controller": spec["controller"]})
-        client = self.target.client
-        attempts = [
-            ("controller", {"controller": spec["controller"], **extra}),
-            ("type", {"type": spec["legacy_type"], **extra}),
-        ]
-        answers = []
-        for via, params in attempts:
-            exchange = client.create_account(params)
-            body = exchange.json
-            if exchange.status == 200 and isinstance(body, dict) and isinstance(body.get("id"), str):
-                controller = {**requested, **flat_controller(body)}
-                return Account(body["id"], archetype, controller, requested, exchange)
-            answers.append(f"{via}: HTTP {exchange.status} {_brief(body)}")
-        raise AccountSetupError(
-            f"the target could not create a {spec['label']} account ({'; '.join(answers)})"
-        )
-
-    def close(self) -> list[str]:
-        """Delete every account made; return the ids that could not be deleted."""
-        left = []
-        for account_id in [a.id for a in self.made.values()] + self.extra:
-            try:
-                exchange = self.target.client.delete_account(account_id)
-            except Exception:  # the target may be gone: list what is left
-                left.append(account_id)
-                continue
-            if exchange.status not in (200, 404):
-                left.append(account_id)
-        self.made.clear()
-        self.extra.clear()
-        return left
+    def recipes(self) -> dict[str, tuple[str, str]]:
+        """For curl snippets: kept accounts are named as they are, others made anew."""
+        return {} if self.keep_accounts else self.accounts.recipes()
 
 
-def _brief(body: Any) -> str:
+def brief(body: Any, limit: int = 200) -> str:
+    """The server's own words in an answer: its error message, else the start of the text."""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
-        return f"{err.get('type')} param={err.get('param')}: {err.get('message')}"
+        parts = [
+            f"{err.get('type')}" if err.get("type") else "",
+            f"param={err.get('param')}" if err.get("param") else "",
+        ]
+        head = " ".join(p for p in parts if p)
+        return f"{head}: {err.get('message')}"[:limit] if head else str(err.get("message"))[:limit]
     if isinstance(body, NotJSON):
-        return repr(body)
-    return ""
+        return " ".join(body.text.split())[:limit] or body.reason
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return body["message"][:limit]
+    return json.dumps(body)[:limit] if body is not None else ""
 
 
-@contextmanager
-def open_target(
-    settings: Settings, contract: Contract, *, recorded_url: str | None = None
-) -> Iterator[Target]:
-    """The target of ``settings``: its URL, or the embedded mock on a free loopback port.
-    Replaying cassettes, nothing is started and nothing is reached: vcrpy answers.
-    A dry run talks to the embedded mock and lists what it would have sent."""
-    settings.check()
-    key = settings.resolved_key()
-    live = key.startswith(tuple(contract.conventions["keys"]["live_prefixes"]))
-    server = None
-    if settings.replaying:
-        base_url = settings.base_url or recorded_url or "http://replay.invalid"
-        mode, rate = "replay", None
-    elif settings.base_url and not settings.dry_run:
-        base_url, mode = settings.base_url, "url"
-        rate = settings.rate if settings.rate else (None if is_loopback(base_url) else DEFAULT_LIVE_RATE)
-    else:
-        from conformance.mock import EmbeddedServer, create_app
-
-        server = EmbeddedServer(create_app(contract)).start()
-        base_url, mode, rate = server.url, "dry-run" if settings.dry_run else "embedded", settings.rate
-    client = Client(base_url, key, api_version=settings.api_version, rate=rate)
-    if settings.dry_run:
-        client.calls = []
-    name = {
-        "embedded": "embedded mock",
-        "dry-run": f"dry run for {settings.base_url or 'the embedded mock'}",
-        "replay": f"replay of {settings.cassettes or base_url}",
-    }.get(mode, base_url)
-    target = Target(name, base_url, mode, client, contract, live)
+def delete_accounts(
+    accounts: dict[str, str], base_url: str, key: str, *, api_version: str | None = None, budget: float = 60.0
+) -> tuple[list[str], list[str]]:
+    """Delete ``accounts`` (id -> what) through a fresh connection of their own, within
+    ``budget`` seconds in all: whatever the run's client went through (a dead endpoint,
+    an interrupt) does not stop the clean-up. Returns (deleted, left)."""
+    deleted: list[str] = []
+    left: list[str] = []
+    started = time.time()
+    limits = Limits(timeout=10.0, deadline=started + budget, max_connect=1, throttle_budget=budget / 2)
+    client = Client(base_url, key, api_version=api_version, limits=limits)
     try:
-        yield target
+        for account_id in accounts:
+            try:
+                exchange = _delete(client, account_id)
+            except BaseException:
+                left.append(account_id)
+                continue
+            (deleted if exchange.status == 200 else left).append(account_id)
     finally:
-        target.leftovers = target.accounts.close()
         client.close()
-        if server is not None:
-            server.stop()
+    return deleted, left
+
+
+def _delete(client: Client, account_id: str) -> Exchange:
+    from conformance import stop
+
+    reason = stop.stopped()
+    stop.clear()  # an interrupted run still cleans up
+    try:
+        return client.delete_account(account_id)
+    finally:
+        if reason:
+            stop.stop(reason)

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from conformance.contracts.rules import evaluate_features
+from conformance.contracts.rules import condition_holds, evaluate_features
 
 __all__ = [
     "GENERATED_FILES",
@@ -114,6 +114,7 @@ class Contract:
     unparsed: tuple[dict[str, Any], ...]
     conventions: dict[str, Any]
     _memo: dict[Any, dict[str, bool | None]] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # built from it, once
 
     @property
     def component_names(self) -> list[str]:
@@ -125,6 +126,23 @@ class Contract:
 
     def constraints_for(self, component: str) -> list[Constraint]:
         return [c for c in self.constraints if c.component == component]
+
+    def allowed(
+        self, component: str, feature: str, value: bool, controller: Mapping[str, str] | None
+    ) -> bool | None:
+        """Whether an account with ``controller`` may ask for ``feature=value`` of
+        ``component``: True, False, or None when the controller fields it depends on
+        are not known. The one answer to that question in the toolkit."""
+        constraint = self.constraint_on(component, feature, value)
+        return True if constraint is None else condition_holds(constraint.requires, controller)
+
+    def constraint_on(self, component: str, feature: str, value: bool) -> Constraint | None:
+        index = self.memo.get("constraint_on")
+        if index is None:
+            index = self.memo["constraint_on"] = {
+                (c.component, c.feature, c.value): c for c in self.constraints
+            }
+        return index.get((component, feature, value))
 
     def effective_features(
         self, component: str, given: Mapping[str, bool], account: Mapping[str, str] | None

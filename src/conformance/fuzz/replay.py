@@ -11,16 +11,18 @@ a replay report drift. Accounts made and deleted in the cassette are followed;
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from conformance.compare import compare_error, compare_replay
+from conformance.compare import FAILURE, Outcome, compare_error, compare_replay
 from conformance.errors import SettingsError
 from conformance.forms import FormError, decode_form
-from conformance.fuzz.runner import FuzzRunner
 from conformance.fuzz.strategies import Case
 from conformance.oracle import flat_controller
+
+if TYPE_CHECKING:
+    from conformance.fuzz.runner import FuzzRunner
 
 __all__ = ["replay_cassette"]
 
@@ -91,25 +93,18 @@ def replay_cassette(runner: FuzzRunner, path: Any) -> None:
 
 def _judge_session(runner: FuzzRunner, case: Case, exchange: Any, body: str, known: dict[str, Any]) -> None:
     try:
-        wire = decode_form(body)
+        decode_form(body)
     except FormError:  # a malformed body (schemathesis's negative cases): any 4xx will do
-        runner.cases += 1
-        runner.fail_unless(
-            400 <= exchange.status < 500,
-            case,
-            exchange,
-            "schemathesis.negative_data_rejection",
-            "status",
-            "a 4xx",
-            exchange.status,
-        )
+        rule = runner.check.rules["schemathesis.negative_data_rejection"]
+        outcome = Outcome()
+        if not 400 <= exchange.status < 500:
+            outcome.add(FAILURE, "status", "status", rule, "a 4xx", exchange.status)
+        runner.judge_outcome(case, exchange, outcome, [rule.id])
         return
-    expected = runner.check.oracle.expect(wire, known, livemode=runner.check.target.livemode)
-    runner._judge(case, exchange, expected, wire)
+    runner.judge(case, exchange, runner.expect(body, known))
 
 
 def _judge_reuse(runner: FuzzRunner, case: Case, exchange: Any, body: str, first: tuple[str, Any]) -> None:
-    runner.cases += 1
     first_body, first_exchange = first
     try:
         same = decode_form(first_body) == decode_form(body)
@@ -118,6 +113,7 @@ def _judge_reuse(runner: FuzzRunner, case: Case, exchange: Any, body: str, first
     if not same:
         expected = runner.check.oracle.error("idempotency_conflict", None, "idempotency.conflict")
         outcome = compare_error(exchange.status, exchange.json, expected, runner.check.rules)
+        rule_ids = [expected.rule.id]
     else:
         outcome = compare_replay(
             (first_exchange.status, first_exchange.json, first_exchange.content),
@@ -125,4 +121,5 @@ def _judge_reuse(runner: FuzzRunner, case: Case, exchange: Any, body: str, first
             exchange.headers.get("idempotent-replayed"),
             runner.check.rules,
         )
-    runner.conclude_case(case, exchange, outcome)
+        rule_ids = ["idempotency.replay", "idempotency.replay_header"]
+    runner.judge_outcome(case, exchange, outcome, rule_ids)

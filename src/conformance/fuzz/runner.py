@@ -10,22 +10,19 @@ seed and a ``curl`` line to replay it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
 from conformance.checks import Checker
 from conformance.client import Exchange
-from conformance.compare import Outcome, compare_error
+from conformance.compare import FAILURE, Outcome, compare_error
 from conformance.forms import decode_form
 from conformance.fuzz.strategies import Case
-from conformance.oracle import ExpectedError
+from conformance.oracle import Expected, ExpectedError
 from conformance.redact import Redactor
-from conformance.results import FUZZ_CASES
 
 __all__ = ["BATCH", "PROFILES", "FuzzFailure", "FuzzRunner", "StrategyError"]
 # examples per fuzz test, and steps per stateful run, by budget
@@ -51,12 +48,20 @@ class StrategyError(AssertionError):
     """The suite generated a case the oracle does not read as intended: a suite bug."""
 
 
+Replayer = Callable[["FuzzRunner"], None]
+
+
 class FuzzRunner:
     def __init__(
-        self, check: Checker, profile: str, max_examples: int | None, seed: Any, replay: Path | None = None
+        self,
+        check: Checker,
+        profile: str,
+        max_examples: int | None,
+        seed: Any,
+        replay: Replayer | None = None,
     ) -> None:
         self.check = check
-        self.replay = replay  # a cassette to re-judge instead of generating cases
+        self.replay = replay  # re-judges a recorded cassette instead of generating cases
         self.budget = PROFILES[profile]
         self.max_examples = max_examples or self.budget["max_examples"]
         self.seed = seed
@@ -77,35 +82,32 @@ class FuzzRunner:
             phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
         )
 
-    def judge(self, case: Case, exchange: Exchange, accounts: Mapping[str, Mapping[str, str] | None]) -> Any:
-        """Judge an answer against the oracle for the given known accounts; return
-        what the oracle expected."""
-        wire = decode_form(exchange.form)
-        expected = self.check.oracle.expect(wire, accounts, livemode=self.check.target.livemode)
-        self._judge(case, exchange, expected, wire)
-        return expected
+    def expect(self, form: str, accounts: Mapping[str, Mapping[str, str] | None] | None = None) -> Expected:
+        """What the oracle expects for a form, given the known accounts (default: the run's)."""
+        known = self.check.target.accounts.known if accounts is None else accounts
+        return self.check.oracle.expect(decode_form(form), known, livemode=self.check.target.livemode)
 
-    def send(self, case: Case) -> tuple[Exchange, Any, dict[str, Any]]:
+    def send(self, case: Case) -> tuple[Exchange, Expected]:
         account = self.check.account(case.archetype)
-        form = case.form(account.id)
-        wire = decode_form(form)
-        exchange = self.check.send(form=form)
-        known = self.check.target.accounts.known
-        return exchange, self.check.oracle.expect(wire, known, livemode=self.check.target.livemode), wire
+        exchange = self.check.send(form=case.form(account.id))
+        return exchange, self.expect(exchange.form)
 
     def valid(self, case: Case) -> None:
-        exchange, expected, wire = self.send(case)
-        self._judge(case, exchange, expected, wire)
+        exchange, expected = self.send(case)
+        self.judge(case, exchange, expected)
 
     def invalid(self, case: Case) -> None:
-        exchange, expected, wire = self.send(case)
+        exchange, expected = self.send(case)
         if not isinstance(expected, ExpectedError) or not expected.names(case.param):
             raise StrategyError(f"the oracle reads {case.describe()} as {expected}")
-        self._judge(case, exchange, expected, wire)
+        self.judge(case, exchange, expected)
 
-    def _judge(
-        self, case: Case, exchange: Exchange, expected: Any, wire: dict[str, Any] | None = None
-    ) -> None:
+    def judge(self, case: Case, exchange: Exchange, expected: Expected | None = None) -> Expected:
+        """The one judgement of a generated, replayed, schemathesis or stateful case:
+        the answer against ``expected`` (default: the oracle's for the form sent);
+        raises :class:`FuzzFailure` on a broken rule. Returns what was expected."""
+        if expected is None:
+            expected = self.expect(exchange.form)
         self.cases += 1
         if isinstance(expected, ExpectedError):
             outcome = compare_error(exchange.status, exchange.json, expected, self.check.rules)
@@ -115,16 +117,26 @@ class FuzzRunner:
                 exchange.status, exchange.json, expected, sent_at=exchange.sent_at, fields=True
             )
             self.rules.update(r.id for r in expected.rules.values())
-            asked = (wire if wire is not None else decode_form(exchange.form)).get("components")
+            asked = decode_form(exchange.form).get("components")
             for comp, conf in (asked if isinstance(asked, dict) else {}).items():
                 self.cells.add((case.archetype, comp, "enabled"))
-                self.cells.update((case.archetype, comp, f) for f in (conf.get("features") or {}))
+                features = conf.get("features") if isinstance(conf, dict) else None
+                self.cells.update((case.archetype, comp, f) for f in (features or {}))
+        self.conclude_case(case, exchange, outcome)
+        return expected
+
+    def judge_outcome(self, case: Case, exchange: Exchange, outcome: Outcome, rule_ids: list[str]) -> None:
+        """A case judged by other means (a replay, a conflict): count it and conclude it."""
+        self.cases += 1
+        self.rules.update(rule_ids)
         self.conclude_case(case, exchange, outcome)
 
     def conclude_case(self, case: Case, exchange: Exchange, outcome: Outcome) -> None:
-        """Keep a case's warnings and notes for the check's record; raise on a failure."""
+        """Keep a case's warnings, notes and inconclusive findings for the check's record
+        (once each); raise on a failure of a rule this check judges."""
+        outcome = self.check.attribute(outcome)
         for finding in outcome.findings:
-            if finding.severity != "failure":
+            if finding.severity != FAILURE:
                 self.kept.setdefault((finding.path, finding.rule.id), finding)
         if outcome.failures:
             raise FuzzFailure(case, outcome, exchange, self.check.redactor)
@@ -134,7 +146,7 @@ class FuzzRunner:
     ) -> None:
         if not ok:
             outcome = Outcome()
-            outcome.add("failure", "value", path, self.check.rules[rule_id], expected, actual)
+            outcome.add(FAILURE, "value", path, self.check.rules[rule_id], expected, actual)
             raise FuzzFailure(case, outcome, exchange, self.check.redactor)
 
     def explore(self, strategy: st.SearchStrategy[Any], body: Callable[[Any], None]) -> None:
@@ -160,9 +172,7 @@ class FuzzRunner:
         flaky = False
         try:
             if self.replay is not None:
-                from conformance.fuzz.replay import replay_cassette
-
-                replay_cassette(self, self.replay)
+                self.replay(self)
             else:
                 search()
         except FuzzFailure as caught:
@@ -173,26 +183,29 @@ class FuzzRunner:
                 raise
             failure = _first(found)
             flaky = isinstance(group, FlakyFailure)
-        finally:
-            self.check.node.user_properties.append((FUZZ_CASES, self.cases))
         if failure is not None:  # outside the except block: no chained traceback in the message
             self._fail(failure, flaky=flaky)
         outcome = Outcome(findings=list(self.kept.values()))
-        self.check.conclude(outcome, None, sorted(self.rules), cells=sorted(self.cells))
+        self.check.conclude(
+            outcome, None, sorted(self.rules), cells=sorted(self.cells), extra={"cases": self.cases}
+        )
 
     def _fail(self, failure: FuzzFailure, *, flaky: bool = False) -> None:
         case, outcome = failure.case, failure.outcome
-        rerun = f"conformance run --seed {self.seed}" if self.seed is not None else "conformance run"
         found = "replayed from its cassette" if self.replay else "minimal failing case after shrinking"
         context = [
             f"{found}: {case.describe()}"
             + (" (did not fail every time: the target may be non-deterministic)" if flaky else ""),
-            f"seed: {self.seed}; reproduce: {rerun} -k '{self.check.node.name}'",
+            f"seed: {self.seed}; reproduce: {self.check.reproduce or self.check.name}",
         ]
         self.check.conclude(
-            outcome, failure.exchange, sorted({f.rule.id for f in outcome.findings}), context=context
+            outcome,
+            failure.exchange,
+            sorted({f.rule.id for f in outcome.findings}),
+            context=context,
+            extra={"cases": self.cases},
         )
-        pytest.fail("unreachable: conclude raises on failures")  # pragma: no cover
+        raise AssertionError("unreachable: conclude raises on failures")  # pragma: no cover
 
 
 def _first(group: BaseExceptionGroup[FuzzFailure]) -> FuzzFailure:

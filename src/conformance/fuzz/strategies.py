@@ -19,7 +19,6 @@ from typing import Any
 from hypothesis import strategies as st
 
 from conformance.contracts.model import Contract
-from conformance.contracts.rules import condition_holds
 from conformance.forms import bracket_path, encode_form
 from conformance.oracle import flat_controller
 
@@ -86,7 +85,8 @@ class Space:
     components: tuple[str, ...]
     features: dict[str, tuple[str, ...]]
     controllers: dict[str, dict[str, str]]  # archetype -> flat controller it asks for
-    constraints: dict[tuple[str, str, bool], dict[str, str]]
+    constraints: tuple[tuple[str, str, bool], ...]  # (component, feature, value) some account may not ask for
+    contract: Contract
     probes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -98,13 +98,13 @@ class Space:
                 name: flat_controller({"controller": spec["controller"]})
                 for name, spec in contract.archetypes.items()
             },
-            constraints={(c.component, c.feature, c.value): c.requires for c in contract.constraints},
+            constraints=tuple(sorted((c.component, c.feature, c.value) for c in contract.constraints)),
+            contract=contract,
             probes=dict(contract.conventions.get("probes", {})),
         )
 
     def allowed(self, archetype: str, component: str, feature: str, value: bool) -> bool:
-        requires = self.constraints.get((component, feature, value))
-        return requires is None or condition_holds(requires, self.controllers[archetype]) is not False
+        return self.contract.allowed(component, feature, value, self.controllers[archetype]) is not False
 
 
 def _bits(value: int, count: int) -> list[bool]:
@@ -208,7 +208,7 @@ def _mutate(space: Space, request: tuple[str, dict[str, Any], int, bool], mutati
     elif mutation == "constraint_broken":
         breakable = [
             (arch, comp, feat, value)
-            for (comp, feat, value) in sorted(space.constraints)
+            for (comp, feat, value) in space.constraints
             for arch in sorted(space.controllers)
             if not space.allowed(arch, comp, feat, value)
         ]

@@ -21,10 +21,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance.contracts.model import Contract
-from conformance.forms import FormError, decode_form
+from conformance.forms import FormError, decode_form, encode_form
 from conformance.mock.behaviour import Behaviour, Reply
 from conformance.mock.state import IdempotencyStore, StoredResponse
-from conformance.redact import key_in
+from conformance.redact import KEY_PATTERN, key_in, mask
 
 __all__ = ["MAX_BODY", "create_app"]
 
@@ -75,8 +75,11 @@ def create_app(
     behaviour: Behaviour | None = None,
     *,
     rate_limit: float | None = None,
+    calls: list[tuple[str, str, str]] | None = None,
 ) -> Starlette:
-    """The mock for ``contract``; ``behaviour`` decides the answers (default: conformant)."""
+    """The mock for ``contract``; ``behaviour`` decides the answers (default: conformant).
+    ``calls``, when given, receives every request (method, path, form; keys masked): a
+    dry run lists what it would have sent."""
     decide = behaviour or Behaviour(contract)
     _respond = _responder(decide)
     idempotency = IdempotencyStore()
@@ -134,6 +137,11 @@ def create_app(
                 return _respond(refused)
             key = key or ""
             params = await read_params(request)
+            if calls is not None:
+                shown = encode_form(params) if isinstance(params, dict) else "(unreadable body)"
+                calls.append(
+                    (request.method, request.url.path, KEY_PATTERN.sub(lambda m: mask(m.group(0)), shown))
+                )
             if isinstance(params, tuple):
                 return _respond(params)
             extra = {}

@@ -11,6 +11,7 @@ from conformance.results import CATEGORIES, CATEGORY_KEY
 
 __all__ = [
     "DOCUMENTED_MARKER",
+    "NEEDS_MARKER",
     "category_of",
     "is_check",
     "marker",
@@ -21,6 +22,7 @@ __all__ = [
 
 PREFIX = "conformance_"
 DOCUMENTED_MARKER = "conformance_documented_cassettes"
+NEEDS_MARKER = "conformance_needs"  # conformance_needs("accounts"): runs without Account Sessions
 _DESCRIPTIONS = {
     "shape": "the documented shape of a session and of the wire (JSON, Request-Id, fields, types)",
     "defaults": "every documented default, per component and account archetype; echoed values",
@@ -45,6 +47,10 @@ def register_markers(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker(name)}: conformance category -- {_DESCRIPTIONS[name]}")
     config.addinivalue_line(
         "markers", f"{DOCUMENTED_MARKER}: runs only when replaying the cassette set 'documented'"
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{NEEDS_MARKER}(what): what of the target a check needs: 'sessions' (the default) or 'accounts'",
     )
 
 

@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from conformance.errors import SettingsError
+from conformance.errors import NotRun
+from conformance.outcomes import TRAFFIC
+from conformance.pytest.collection import NEEDS_MARKER
 from conformance.pytest.options import contract_of, settings_of
 from conformance.pytest.recording import RECORDING
+from conformance.pytest.session import session_target
 
 if TYPE_CHECKING:
     from conformance.checks import Checker
@@ -20,8 +23,6 @@ if TYPE_CHECKING:
     from conformance.target import Target
 
 __all__ = [
-    "DRY_RUN",
-    "LEFTOVERS",
     "conformance_check",
     "conformance_contract",
     "conformance_fuzz",
@@ -29,9 +30,6 @@ __all__ = [
     "conformance_oracle",
     "conformance_target",
 ]
-
-DRY_RUN = pytest.StashKey[list[tuple[str, str, str]]]()  # the calls a dry run made
-LEFTOVERS = pytest.StashKey[list[str]]()  # accounts the suite made and could not delete
 
 
 @pytest.fixture(scope="session")
@@ -49,61 +47,97 @@ def conformance_oracle(conformance_contract: Contract) -> Oracle:
 
 
 @pytest.fixture(scope="session")
-def conformance_target(pytestconfig: pytest.Config, conformance_contract: Contract) -> Iterator[Target]:
+def conformance_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """The server under test (``--conformance-base-url``, else the embedded mock on a
-    free loopback port), its client, and the connected accounts made on it."""
-    from conformance.target import open_target
+    free loopback port), its client, its profile and the connected accounts made on it."""
+    yield from session_target(pytestconfig)
 
-    recording = pytestconfig.stash.get(RECORDING, None)
-    recorded_url = recording.recorded_url if recording else None
-    try:
-        with open_target(
-            settings_of(pytestconfig), conformance_contract, recorded_url=recorded_url
-        ) as opened:
-            if recording:
-                recording.start(opened)
-            yield opened
-            if recording:
-                recording.finish(opened)
-        if opened.client.calls is not None:
-            pytestconfig.stash[DRY_RUN] = list(opened.client.calls)
-        if opened.leftovers:
-            pytestconfig.stash[LEFTOVERS] = list(opened.leftovers)
-    except SettingsError as exc:
-        pytest.exit(f"conformance: error: {exc}", returncode=2)
+
+def reproduce_line(config: pytest.Config, item: pytest.Item) -> str:
+    """The command that runs this check again against the same target, the same way."""
+    import shlex
+
+    settings = settings_of(config)
+    parts = ["conformance", "run"]
+    if settings.base_url:
+        parts += ["--base-url", settings.base_url]
+    if settings.record_mode == "none" and settings.cassettes:
+        parts += ["--record-mode", "none", "--cassettes", settings.cassettes]
+    seed = config.getoption("hypothesis_seed", default=None)
+    if seed is not None:
+        parts += ["--seed", str(seed)]
+    if settings.profile != "ci":
+        parts += ["--profile", settings.profile]
+    if settings.max_examples:
+        parts += ["--max-examples", str(settings.max_examples)]
+    if settings.api_version:
+        parts += ["--api-version", settings.api_version]
+    parts += ["-k", item.name]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+def make_checker(request: pytest.FixtureRequest, target: Target | None, oracle: Oracle) -> Checker:
+    """A checker for the requesting test: its category, its records kept in the test's
+    ``user_properties`` (they survive xdist), its reproduce line."""
+    from conformance.checks import Checker
+    from conformance.outcomes import RECORD
+    from conformance.pytest.collection import category_of
+
+    node = request.node
+    needs = node.get_closest_marker(NEEDS_MARKER)
+    missing = target.profile.missing if target is not None and target.profile is not None else None
+    if missing and (needs.args[0] if needs else "sessions") == "sessions":
+        raise NotRun(missing)
+    return Checker(
+        target,
+        oracle,
+        category=category_of(node),
+        sink=lambda record: node.user_properties.append((RECORD, record)),
+        name=node.name,
+        reproduce=reproduce_line(request.config, node),
+        recipes=target.recipes() if target is not None else None,
+    )
 
 
 @pytest.fixture
 def conformance_check(
     request: pytest.FixtureRequest, conformance_target: Target, conformance_oracle: Oracle
-) -> Checker:
+) -> Iterator[Checker]:
     """Sends requests to the target and judges each answer against the oracle."""
-    from conformance.checks import Checker
-
-    return Checker(request.node, conformance_target, conformance_oracle)
+    client = conformance_target.client
+    before, retried = client.sent.copy(), client.retried.copy()
+    yield make_checker(request, conformance_target, conformance_oracle)
+    sent, again = client.sent - before, client.retried - retried
+    request.node.user_properties.append((TRAFFIC, {"sent": dict(sent), "retried": dict(again)}))
 
 
 @pytest.fixture
-def conformance_fuzz(conformance_check: Checker, pytestconfig: pytest.Config) -> FuzzRunner:
+def conformance_fuzz(conformance_check: Checker, request: pytest.FixtureRequest) -> FuzzRunner:
     """Runs generated cases against the target within the chosen budget."""
     from conformance.fuzz.runner import FuzzRunner
 
-    recording = pytestconfig.stash.get(RECORDING, None)
-    settings = settings_of(pytestconfig)
+    config = request.config
+    recording = config.stash.get(RECORDING, None)
+    settings = settings_of(config)
+    replay = None
+    if recording and recording.cassettes.replaying:
+        from conformance.fuzz.replay import replay_cassette
+
+        path = recording.cassettes.path_for(request.node.nodeid)
+
+        def replay(runner: FuzzRunner) -> None:
+            replay_cassette(runner, path)
+
     return FuzzRunner(
         conformance_check,
         settings.profile,
         settings.max_examples,
-        pytestconfig.getoption("hypothesis_seed", default=None),
-        replay=recording.cassettes.path_for(conformance_check.node.nodeid)
-        if recording and recording.cassettes.replaying
-        else None,
+        config.getoption("hypothesis_seed", default=None),
+        replay=replay,
     )
 
 
 @pytest.fixture
 def conformance_offline_check(request: pytest.FixtureRequest, conformance_oracle: Oracle) -> Checker:
     """A checker for checks that need no server (the documented examples)."""
-    from conformance.checks import Checker
-
-    return Checker(request.node, None, conformance_oracle)
+    return make_checker(request, None, conformance_oracle)

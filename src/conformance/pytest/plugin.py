@@ -9,12 +9,21 @@ for tests that are not conformance checks, so it sits beside any other plugin.
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conformance.errors import AccountSetupError, SettingsError, TargetUnreachable, UnplayedRequest
+from conformance.errors import (
+    CheckSkipped,
+    ConformanceFailure,
+    NotRun,
+    RunAborted,
+    SettingsError,
+    UnplayedRequest,
+)
+from conformance.outcomes import ABORTED, first_inconclusive
 from conformance.pytest.collection import is_check, pytest_collection_modifyitems, register_markers
 from conformance.pytest.fixtures import (
     conformance_check,
@@ -26,7 +35,13 @@ from conformance.pytest.fixtures import (
 )
 from conformance.pytest.options import pytest_addoption, settings_of
 from conformance.pytest.recording import RECORDING
-from conformance.pytest.reporting import RESULTS, SDK_INFO, UNREACHABLE, Reporter, dry_run_and_leftovers
+from conformance.pytest.reporting import RESULTS, SDK_INFO, Reporter, left_behind
+from conformance.pytest.session import (
+    pytest_configure_node,
+    pytest_report_header,
+    pytest_sessionfinish,
+    pytest_sessionstart,
+)
 from conformance.results import Results
 
 __all__ = [
@@ -39,9 +54,13 @@ __all__ = [
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
+    "pytest_configure_node",
+    "pytest_report_header",
     "pytest_runtest_call",
     "pytest_runtest_setup",
-    "pytest_terminal_summary",
+    "pytest_sessionfinish",
+    "pytest_sessionstart",
+    "pytest_unconfigure",
 ]
 
 
@@ -98,44 +117,59 @@ def _set_up_recording(config: pytest.Config) -> None:
     config.pluginmanager.register(recording, "conformance-recording")
 
 
-# -- turning setup trouble into one clear line ------------------------------------------
-def _unreachable(item: pytest.Item, exc: TargetUnreachable) -> None:
-    message = f"target unreachable: {exc}"
-    item.user_properties.append((UNREACHABLE, message))
+# -- turning the engine's exceptions into outcomes ---------------------------------------
+def _aborted(item: pytest.Item, exc: RunAborted) -> None:
+    """The run cannot go on: this check is not run, the session stops, the verdict says why."""
+    message = str(exc)
+    item.user_properties.append((ABORTED, [exc.verdict, message]))
     if not hasattr(item.config, "workerinput"):
-        item.config.stash[RESULTS].unreachable = message
-        pytest.exit(f"conformance: {message}", returncode=2)
+        item.config.stash[RESULTS].abort(exc.verdict, message)
+    item.session.shouldstop = message
+    pytest.skip(f"not run: {message}")
+
+
+def _outcome(item: pytest.Item) -> Iterator[None]:
+    """Wraps a check's setup or call: the engine's exceptions become pytest outcomes."""
+    try:
+        yield
+    except ConformanceFailure as exc:
+        pytest.fail(exc.message, pytrace=False)
+    except NotRun as exc:
+        pytest.skip(f"not run: {exc}")
+    except CheckSkipped as exc:
+        pytest.skip(str(exc))
+    except RunAborted as exc:
+        _aborted(item, exc)
+    except SettingsError as exc:  # a broken cassette, say: the run cannot go on
+        _aborted(item, _UsageAbort(f"error: {exc}"))
+    except UnplayedRequest as exc:
+        pytest.fail(f"replay: {exc}; record it with --record-mode once, new_episodes or all", pytrace=False)
+
+
+class _UsageAbort(RunAborted):
+    verdict = "error"
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     if not is_check(item):
         return (yield)
-    try:
-        return (yield)
-    except TargetUnreachable as exc:
-        _unreachable(item, exc)
-        raise
-    except SettingsError as exc:  # a broken cassette, say: the run cannot go on
-        pytest.exit(f"conformance: error: {exc}", returncode=2)
+    yield from _outcome(item)
+    return None
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if not is_check(item):
         return (yield)
-    try:
-        return (yield)
-    except TargetUnreachable as exc:
-        _unreachable(item, exc)
-        raise
-    except AccountSetupError as exc:
-        pytest.fail(f"setup: {exc}", pytrace=False)
-    except SettingsError as exc:
-        pytest.exit(f"conformance: error: {exc}", returncode=2)
-    except UnplayedRequest as exc:
-        pytest.fail(f"replay: {exc}; record it with --record-mode once, new_episodes or all", pytrace=False)
+    yield from _outcome(item)
+    inconclusive = first_inconclusive(item.user_properties)
+    if inconclusive:
+        pytest.skip(f"inconclusive: {inconclusive}")
+    return None
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    dry_run_and_leftovers(terminalreporter, config)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Last words, on stderr: what could not be deleted, and why a stopped run stopped."""
+    for line in left_behind(config):
+        print(line, file=sys.stderr)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conformance.cassettes import CassetteSet
+from conformance.errors import SettingsError
 
 if TYPE_CHECKING:
     from conformance.target import Target
@@ -45,40 +47,35 @@ class Recording:
         return self.meta.get(name) if self.cassettes.replaying else None
 
     # -- the session ------------------------------------------------------------------------
-    def start(self, target: Target) -> None:
-        from conformance.cassettes import replay_errors
+    def session_cassette(self, name: str) -> AbstractContextManager[Any] | None:
+        """The cassette of the run's own requests before or after the checks (the profile
+        and its accounts; their deletion). Replaying, it must have been recorded -- but
+        for the docs' own exchange, which has no target to profile (None: nothing to do)."""
+        path = self.cassettes.directory / name
+        if self.cassettes.replaying and not path.is_file():
+            if self.cassettes.name == DOCUMENTED:
+                return None
+            raise SettingsError(f"broken cassette set {self.cassettes.directory}: {name} is missing")
+        return self.cassettes.use(path)
+
+    def started(self, target: Target) -> None:
+        """After the profile: keep what a replay needs to know of this recording."""
         from conformance.pytest.options import settings_of
 
-        settings = settings_of(self.config)
-        target.client.replay_errors = replay_errors()
-        if not self.cassettes.replaying:
-            self.cassettes.write_meta(
-                {
-                    "base_url": target.base_url if target.mode == "url" else None,
-                    "target": target.name,
-                    "recorded": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    "seed": self.config.getoption("hypothesis_seed", default=None),
-                    "profile": settings.profile,
-                    "max_examples": settings.max_examples,
-                    "api_version": target.client.api_version,
-                }
-            )
-        path = self.cassettes.directory / "_session_setup.yaml"
-        if self.cassettes.replaying and not path.is_file():
-            return  # nothing was made when this set was recorded
-        with self.cassettes.use(path):
-            for archetype in target.contract.archetypes:
-                try:
-                    target.accounts.get(archetype)
-                except Exception:  # recorded as failed; the checks that need it will say so
-                    continue
-
-    def finish(self, target: Target) -> None:
-        path = self.cassettes.directory / "_session_teardown.yaml"
-        if self.cassettes.replaying and not path.is_file():
+        if self.cassettes.replaying:
             return
-        with self.cassettes.use(path):
-            target.leftovers = target.accounts.close()
+        settings = settings_of(self.config)
+        self.cassettes.write_meta(
+            {
+                "base_url": target.base_url if target.mode == "url" else None,
+                "target": target.name,
+                "recorded": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "seed": self.config.getoption("hypothesis_seed", default=None),
+                "profile": settings.profile,
+                "max_examples": settings.max_examples,
+                "api_version": target.client.api_version,
+            }
+        )
 
     # -- the checks -------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)  # after other deselections: count only what would have run

@@ -1,5 +1,6 @@
 """Results on the controlling process: one per check (xdist workers' too), written
-as ``summary.json`` and the reports, and the conformance section of the terminal."""
+as ``summary.json`` and the reports, and the conformance section of the terminal:
+failures grouped by broken rule, never a traceback; ``-v`` shows every block."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from conformance.outcomes import ABORTED, VERDICTS
 from conformance.pytest.options import contract_of, settings_of
 from conformance.pytest.recording import RECORDING
+from conformance.pytest.session import RUN, TARGET
 from conformance.results import Results
 
-__all__ = ["RESULTS", "SDK_INFO", "UNREACHABLE", "Reporter", "report_dir"]
+__all__ = ["RESULTS", "SDK_INFO", "Reporter", "report_dir"]
 
 RESULTS = pytest.StashKey[Results]()
 SDK_INFO = pytest.StashKey[dict[str, object]]()
-UNREACHABLE = "conformance_unreachable"
+TOP_RULES = 3  # broken rules the verdict line names
+SHOWN_RULES = 12  # broken rules shown as blocks (all of them with -v)
 
 
 def report_dir(config: pytest.Config) -> Path:
@@ -25,8 +29,9 @@ def report_dir(config: pytest.Config) -> Path:
 def target_info(config: pytest.Config) -> dict[str, object]:
     settings = settings_of(config)
     recording = config.stash.get(RECORDING, None)
+    sdk = config.stash.get(SDK_INFO, None)
     if recording is not None and recording.cassettes.replaying:
-        return {
+        info: dict[str, object] = {
             "name": f"replay of {recording.cassettes.directory}",
             "base_url": recording.recorded_url or f"cassettes:{recording.cassettes.name}",
             "mode": "replay",
@@ -34,35 +39,47 @@ def target_info(config: pytest.Config) -> dict[str, object]:
             "recorded": recording.meta.get("recorded"),
             "api_version": settings.api_version,
         }
-    info: dict[str, object] = {
-        "name": settings.base_url or "embedded mock",
-        "base_url": settings.base_url or "embedded",
-        "mode": "dry-run" if settings.dry_run else "url" if settings.base_url else "embedded",
-        "api_version": settings.api_version,
-    }
-    if recording is not None:
-        info["cassettes"] = str(recording.cassettes.directory)
-        info["record_mode"] = recording.cassettes.mode
+    else:
+        info = {
+            "name": settings.base_url or "embedded mock",
+            "base_url": settings.base_url or "embedded",
+            "mode": "dry-run" if settings.dry_run else "url" if settings.base_url else "embedded",
+            "api_version": settings.api_version,
+        }
+        if recording is not None:
+            info["cassettes"] = str(recording.cassettes.directory)
+            info["record_mode"] = recording.cassettes.mode
+    if sdk:  # the subject of the verdict is the SDK, seen against the target
+        info["subject"] = f"{sdk['name']} {sdk.get('version') or ''}".strip()
     return info
 
 
 def run_info(config: pytest.Config) -> dict[str, object]:
-    """What the report needs beyond the results: the seed and the contract's extent."""
-    from conformance.oracle import Oracle
+    """What the report needs beyond the results: the seed, the contract's extent, the
+    target profile, what the run sent and the accounts it made."""
+    from conformance.catalogue import catalogue
 
     contract = contract_of(config)
-    return {
+    info: dict[str, object] = {
         "seed": config.getoption("hypothesis_seed", default=None),
         "contract": {
             "directory": str(contract.directory),
             "components": {name: list(comp.features) for name, comp in contract.components.items()},
             "archetypes": list(contract.archetypes),
-            "rules": len(Oracle(contract).rules),
+            "rules": len(catalogue(contract)),
             "inconsistencies": list(contract.inconsistencies),
             "unparsed": list(contract.unparsed),
         },
-        **({"sdk": config.stash[SDK_INFO]} if SDK_INFO in config.stash else {}),
     }
+    if SDK_INFO in config.stash:
+        info["sdk"] = config.stash[SDK_INFO]
+    target = config.stash.get(TARGET, None)
+    if target is not None and target.profile is not None:
+        info["target_profile"] = target.profile.as_dict()
+    run = config.stash.get(RUN, None)
+    if run is not None and run.cleanup is not None:
+        info["accounts"] = run.cleanup.as_dict()
+    return info
 
 
 class Reporter:
@@ -71,85 +88,141 @@ class Reporter:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.results = config.stash[RESULTS]
+        self.written = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.results.add(report)
         for key, value in report.user_properties:
-            if key == UNREACHABLE:
-                self.results.unreachable = str(value)
+            if key == ABORTED and isinstance(value, list | tuple):
+                self.results.abort(str(value[0]), str(value[1]))
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        from conformance import stop
+
+        self.results.abort("interrupted", stop.stopped() or "interrupted (Ctrl-C)")
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.results.checks:
+        if not self.results.checks and self.results.aborted is None:
             return
+        run = self.config.stash.get(RUN, None)
+        if run is not None:
+            self.results.count_requests(run.sent)
+            self.results.count_retries(run.retried)
         from conformance.report import cannot_write, write_reports
 
         directory = report_dir(self.config)
         try:
             summary_json = self.results.write(directory, target_info(self.config), run_info(self.config))
             write_reports(directory, summary_json)
+            self.written = True
         except OSError as exc:  # one line, not a traceback; exit 2 as for any bad input
             cannot_write(directory, exc, self.config)
             session.exitstatus = 2
-        if self.results.unreachable:
-            session.exitstatus = 2
+            return
+        session.exitstatus = VERDICTS[self.results.verdict]
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         results = self.results
-        if not results.checks:
+        if not results.checks and results.aborted is None:
             return
-        counts = results.counts()
         tr = terminalreporter
         tr.section("conformance")
         for name, row in results.by_category().items():
             if any(row.values()):
-                tr.write_line(
-                    f"{name:<13} passed {row['passed']:>4}  failed {row['failed']:>4}  "
-                    f"warnings {row['warnings']:>3}  skipped {row['skipped']:>3}"
+                shown = "  ".join(
+                    f"{key.replace('_', ' ')} {value:>3}" for key, value in row.items() if value
                 )
-        info = target_info(self.config)
-        if SDK_INFO in self.config.stash:  # the verdict is about the SDK, seen through a proxy
-            sdk = self.config.stash[SDK_INFO]
-            who = f"{sdk['name']} {sdk['version']} (adapter {sdk['adapter']})"
-            tr.write_line(f"sdk: {who} against {info['name']}")
-        if results.unreachable:
-            verdict = f"UNREACHABLE: {results.unreachable}"
-        elif results.conforms:
-            verdict = "CONFORMS"
-        else:
-            verdict = "DOES NOT CONFORM"
-        tr.write_line(
-            f"verdict: {info['name']} {verdict} ({counts['passed']} passed, {counts['failed']} failed,"
-            f" {counts['warnings']} warnings, {counts['skipped']} skipped); "
-            f"report: {report_dir(self.config) / 'index.html'} (summary.json, junit.xml beside it)",
-            bold=True,
-            red=not results.conforms,
-            green=results.conforms,
-        )
+                tr.write_line(f"{name:<13} {shown}")
+        verbose = self.config.get_verbosity() > 0
+        broken = results.broken_rules()
+        if broken:
+            tr.write_line("")
+            tr.write_line(f"broken rules ({len(broken)}):", bold=True)
+            for rule in broken if verbose else broken[:SHOWN_RULES]:
+                for line in rule.block():
+                    tr.write_line(line)
+            if not verbose and len(broken) > SHOWN_RULES:
+                tr.write_line(
+                    f"  ... and {len(broken) - SHOWN_RULES} more (-v shows every rule; the report has all)"
+                )
+        if verbose:
+            for check in results.failed_checks():
+                tr.write_line("")
+                tr.write_line(f"{check.id}:", bold=True)
+                for line in check.message.splitlines():
+                    tr.write_line(f"  {line}")
+        for line in results.unjudged_lines():
+            tr.write_line(line)
+        for line in self._run_lines():
+            tr.write_line(line)
+        self._verdict(tr)
 
+    def _run_lines(self) -> list[str]:
+        lines = []
+        requests = self.results.requests
+        if requests:
+            by = ", ".join(f"{route} {n:,}" for route, n in sorted(requests.items(), key=lambda kv: -kv[1]))
+            lines.append(f"requests: {sum(requests.values()):,} ({by})")
+        if self.results.retries:
+            lines.append(
+                "retried: " + ", ".join(f"{cause} x{n}" for cause, n in self.results.retries.items())
+            )
+        run = self.config.stash.get(RUN, None)
+        cleanup = run.cleanup if run is not None else None
+        if cleanup is not None and cleanup.made:
+            if cleanup.kept:
+                lines.append(
+                    f"accounts: {cleanup.made} made, kept (--keep-accounts): {', '.join(cleanup.left)}"
+                )
+            else:
+                lines.append(f"accounts: {cleanup.made} made, {len(cleanup.deleted)} deleted at the end")
+        if run is not None and run.calls is not None:
+            lines += self._dry_run(run.calls)
+        return lines
 
-def dry_run_and_leftovers(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    """What a dry run would send, and what a run could not clean up."""
-    from conformance.pytest.fixtures import DRY_RUN, LEFTOVERS
-
-    calls = config.stash.get(DRY_RUN, None)
-    if calls is not None:
-        settings = settings_of(config)
+    def _dry_run(self, calls: list[tuple[str, str, str]]) -> list[str]:
+        settings = settings_of(self.config)
         where = settings.base_url or "the embedded mock"
-        out = report_dir(config) / "dry-run.txt"
+        out = report_dir(self.config) / "dry-run.txt"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("".join(f"{m} {where.rstrip('/')}{p} {b}\n" for m, p, b in calls))
         counts: dict[str, int] = {}
         for method, path, _ in calls:
             key = f"{method} {path if '/accounts/' not in path else '/v1/accounts/{id}'}"
             counts[key] = counts.get(key, 0) + 1
-        terminalreporter.section("dry run")
-        terminalreporter.write_line(f"{len(calls)} calls would be sent to {where} (listed in {out}):")
-        for key, count in sorted(counts.items()):
-            terminalreporter.write_line(f"  {count:>6}  {key}")
-    left = config.stash.get(LEFTOVERS, None)
-    if left:
-        terminalreporter.write_line(
-            f"conformance: {len(left)} accounts could not be deleted: {', '.join(left)}", red=True
+        return [f"dry run: {len(calls)} calls would be sent to {where} (listed in {out}):"] + [
+            f"  {count:>6}  {key}" for key, count in sorted(counts.items())
+        ]
+
+    def _verdict(self, tr: pytest.TerminalReporter) -> None:
+        results = self.results
+        counts = results.counts()
+        info = target_info(self.config)
+        subject = f"{info['subject']} (against {info['name']})" if info.get("subject") else info["name"]
+        verdict = results.verdict.upper()
+        if results.aborted:
+            verdict += f": {results.aborted[1]}"
+        top = [r.id for r in results.broken_rules()[:TOP_RULES]]
+        if top:
+            more = len(results.broken_rules()) - len(top)
+            verdict += " -- breaks " + ", ".join(top) + (f" and {more} more" if more > 0 else "")
+        shown = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v and k != "total")
+        where = f"report: {report_dir(self.config) / 'index.html'}" if self.written else "no report written"
+        tr.write_line(
+            f"verdict: {subject} {verdict} ({shown}); {where}",
+            bold=True,
+            red=results.verdict != "conforms",
+            green=results.verdict == "conforms",
         )
 
 
+def left_behind(config: pytest.Config) -> list[str]:
+    """Lines for stderr: accounts that could not be deleted, each with the curl that deletes it."""
+    run = config.stash.get(RUN, None)
+    if run is None or run.cleanup is None or not run.cleanup.left or run.cleanup.kept:
+        return []
+    base = run.target.base_url if run.target else ""
+    return [f"conformance: {len(run.cleanup.left)} account(s) could not be deleted:"] + [
+        f'  curl -sS -X DELETE {base}/v1/accounts/{account} -u "$STRIPE_API_KEY:"'
+        for account in run.cleanup.left
+    ]

@@ -24,8 +24,10 @@ class History:
 
 
 def pass_rate(counts: dict[str, Any]) -> float | None:
-    """Checks that did not fail (warnings count as passed) over the checks that ran."""
-    ran = int(counts.get("total", 0)) - int(counts.get("skipped", 0))
+    """Checks that did not fail (warnings count as passed) over the checks that ran and were
+    judged (skipped, inconclusive and not-run checks are neither)."""
+    unjudged = sum(int(counts.get(k, 0)) for k in ("skipped", "inconclusive", "not_run"))
+    ran = int(counts.get("total", 0)) - unjudged
     if ran <= 0:
         return None
     return round((int(counts.get("passed", 0)) + int(counts.get("warnings", 0))) / ran, 4)

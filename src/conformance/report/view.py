@@ -10,12 +10,12 @@ from urllib.parse import unquote_plus
 from conformance.report.history import History, pass_rate
 from conformance.report.matrix import build_matrices, coverage
 from conformance.report.trend import trend
-from conformance.results import CATEGORIES
+from conformance.results import CATEGORIES, COUNT_KEYS
 
 __all__ = ["CATEGORY_ORDER", "build_view", "pretty"]
 
 CATEGORY_ORDER = CATEGORIES  # the order categories are shown in
-_VERDICTS = {"conforms": "ok", "does not conform": "bad", "unreachable": "down"}
+_VERDICTS = {"conforms": "ok", "does not conform": "bad", "inconclusive": "warn"}  # else: down
 _MODES = {"embedded": "embedded mock", "url": "URL", "replay": "replay", "dry-run": "dry run (nothing sent)"}
 
 
@@ -62,7 +62,7 @@ def _categories(summary: dict[str, Any]) -> list[dict[str, Any]]:
     names = list(CATEGORY_ORDER) + [n for n in table if n not in CATEGORY_ORDER]
     rows = []
     for name in names:
-        row = {k: int(table.get(name, {}).get(k, 0)) for k in ("passed", "failed", "warnings", "skipped")}
+        row = {k: int(table.get(name, {}).get(k, 0)) for k in COUNT_KEYS.values()}
         row["total"] = sum(row.values())
         rows.append({"name": name, **row})
     return rows
@@ -160,6 +160,7 @@ def build_view(summary: dict[str, Any], history: History) -> dict[str, Any]:
     return {
         "verdict": verdict,
         "verdict_class": _VERDICTS.get(verdict, "down"),
+        "stopped": summary.get("stopped"),
         "counts": summary.get("counts", {}),
         "pass_rate": pass_rate(summary.get("counts", {})),
         "facts": _facts(summary),
@@ -170,7 +171,7 @@ def build_view(summary: dict[str, Any], history: History) -> dict[str, Any]:
         "broken_rules": broken,
         "warnings": _findings(checks, "warning"),
         "notes": _findings(checks, "note"),
-        "skipped": [c for c in checks if c.get("outcome") == "skipped"],
+        "skipped": [c for c in checks if c.get("outcome") in ("skipped", "inconclusive", "not run")],
         "inconsistencies": [
             {
                 "id": i.get("id", ""),

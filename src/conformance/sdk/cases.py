@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.contracts.model import Contract
-from conformance.contracts.rules import condition_holds
 from conformance.forms import bracket_path, decode_form, encode_form
 
 __all__ = [
@@ -88,15 +87,6 @@ def headers_case(contract: Contract, api_version: str | None) -> Case:
     return Case("headers", base.archetype, base.params, idempotency_key=key, api_version=api_version)
 
 
-def _allowed(
-    contract: Contract, controller: Mapping[str, str], component: str, feature: str, value: bool
-) -> bool:
-    return not any(
-        c.feature == feature and c.value == value and condition_holds(c.requires, controller) is False
-        for c in contract.constraints_for(component)
-    )
-
-
 def component_case(contract: Contract, component: str, controller: Mapping[str, str]) -> Case:
     """The component enabled with every request feature set: each to the opposite of
     its default where the account may ask for that, else to its default."""
@@ -106,7 +96,9 @@ def component_case(contract: Contract, component: str, controller: Mapping[str, 
     for feat in comp.request_features:
         default = defaults.get(feat)
         flipped = not default if default is not None else True
-        given[feat] = flipped if _allowed(contract, controller, component, feat, flipped) else not flipped
+        given[feat] = (
+            flipped if contract.allowed(component, feat, flipped, controller) is not False else not flipped
+        )
     conf: dict[str, Any] = {"enabled": True}
     if given:
         conf["features"] = given
@@ -146,7 +138,10 @@ def error_case(contract: Contract, name: str, controllers: Mapping[str, Mapping[
     if name == "constraint":
         for constraint in contract.constraints:
             for archetype, controller in controllers.items():
-                if condition_holds(constraint.requires, controller) is False:
+                if (
+                    contract.allowed(constraint.component, constraint.feature, constraint.value, controller)
+                    is False
+                ):
                     feature = {constraint.feature: constraint.value}
                     components = {constraint.component: {"enabled": True, "features": feature}}
                     params = {"account": ACCOUNT, "components": components}

@@ -15,19 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
+from conformance.catalogue import catalogue
 from conformance.checks import Checker
 from conformance.client import Exchange
 from conformance.compare import FAILURE, Outcome
 from conformance.contracts.model import Contract
-from conformance.errors import TargetUnreachable
+from conformance.errors import CheckSkipped, TargetUnreachable
 from conformance.oracle import ExpectedError
 from conformance.proxy import Proxy, Recorded, create_proxy
 from conformance.sdk.adapter import Adapter, AdapterError, Answer, resolve
 from conformance.sdk.cases import Case, fuzzed_cases
 from conformance.sdk.judge import judge_answer, judge_request
-from conformance.sdk.rules import RULES
 from conformance.target import Target
 
 __all__ = ["AdapterCrashed", "Call", "Gate", "open_gate"]
@@ -108,9 +107,10 @@ class Gate:
                     f"the oracle does not read {case.name} as the refusal it is about: {expected}"
                 )
         call = self.call(case, account)
-        outcome = judge_request(call.records, intended, call.description, self.target.client.api_key)
-        outcome.extend(judge_answer(call.answer, call.record))
-        outcome.extend(_as_meant(case, call.record))
+        catalog = catalogue(self.target.contract)
+        outcome = judge_request(call.records, intended, call.description, self.target.client.api_key, catalog)
+        outcome.extend(judge_answer(call.answer, call.record, catalog))
+        outcome.extend(_as_meant(case, call.record, catalog))
         rules = [*_REQUEST_RULES, "sdk.case", "sdk.error" if case.error_param else "sdk.parsed"]
         rules += [
             r
@@ -150,11 +150,11 @@ class Gate:
                 self._fuzzed[key] = fuzzed_cases(contract, *key)
             cases = self._fuzzed[key]
         except (ImportError, AttributeError) as exc:
-            pytest.skip(
+            raise CheckSkipped(
                 f"no fuzzed requests: the fuzz strategies (conformance.fuzz) are not available ({exc})"
-            )
+            ) from exc
         if index >= len(cases):
-            pytest.skip(f"the fuzz strategies gave only {len(cases)} distinct requests")
+            raise CheckSkipped(f"the fuzz strategies gave only {len(cases)} distinct requests")
         return cases[index]
 
 
@@ -167,7 +167,7 @@ def _int_seed(seed: Any) -> int | None:
         return abs(hash(str(seed))) % 2**31
 
 
-def _as_meant(case: Case, record: Recorded | None) -> Outcome:
+def _as_meant(case: Case, record: Recorded | None, rules: Any) -> Outcome:
     """The target must answer the way the case needs, or the case proves nothing."""
     out = Outcome()
     if record is None:
@@ -177,25 +177,20 @@ def _as_meant(case: Case, record: Recorded | None) -> Outcome:
     param = error.get("param") if isinstance(error, dict) else None
     if case.error_param is None and record.status != 200:
         got = {"status": record.status, "param": param}
-        out.add(FAILURE, "status", "status", RULES["sdk.case"], 200, got)
+        out.add(FAILURE, "status", "status", rules["sdk.case"], 200, got)
     elif case.error_param is not None and (record.status != 400 or param != case.error_param):
         got = {"status": record.status, "param": param}
         out.add(
-            FAILURE, "status", "status", RULES["sdk.case"], {"status": 400, "param": case.error_param}, got
+            FAILURE, "status", "status", rules["sdk.case"], {"status": 400, "param": case.error_param}, got
         )
     return out
 
 
 @contextmanager
-def open_gate(config: pytest.Config, target: Target) -> Iterator[Gate]:
-    """A proxy in front of ``target`` on a free loopback port, and the configured adapter."""
+def open_gate(spec: str, target: Target, api_version: str | None) -> Iterator[Gate]:
+    """A proxy in front of ``target`` on a free loopback port, and the adapter ``spec``."""
     from conformance.mock.server import EmbeddedServer
-    from conformance.pytest.options import settings_of
 
-    settings = settings_of(config)
-    spec = settings.adapter
-    if not spec:
-        pytest.skip("no SDK adapter configured (--conformance-adapter)")
     try:
         adapter = resolve(spec)
     except AdapterError as exc:
@@ -203,7 +198,7 @@ def open_gate(config: pytest.Config, target: Target) -> Iterator[Gate]:
     proxy = create_proxy(target.base_url, redactor=target.client.redactor)
     with EmbeddedServer(proxy) as server:
         try:
-            gate = Gate(adapter, proxy, server.url, target, settings.api_version)
+            gate = Gate(adapter, proxy, server.url, target, api_version)
         except AdapterError as exc:
             raise AdapterCrashed(str(exc)) from exc
         yield gate

@@ -11,28 +11,33 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from conformance.catalogue import Rule
 from conformance.compare import FAILURE, NOTE, WARNING, Outcome, json_type
 from conformance.forms import FormError, decode_form, form_pairs
 from conformance.proxy import Recorded
 from conformance.redact import key_in
 from conformance.sdk.adapter import Answer
-from conformance.sdk.rules import RULES
 
 __all__ = ["judge_answer", "judge_request"]
 
 ENDPOINT = "/v1/account_sessions"
 FORM = "application/x-www-form-urlencoded"
 _BOOLEANS = ("true", "false")
+Rules = Mapping[str, Rule]
 
 
 def judge_request(
-    records: Sequence[Recorded], intended: Mapping[str, Any], description: Mapping[str, Any], api_key: str
+    records: Sequence[Recorded],
+    intended: Mapping[str, Any],
+    description: Mapping[str, Any],
+    api_key: str,
+    rules: Rules,
 ) -> Outcome:
     """The request the SDK sent against the request the case meant."""
     out = Outcome()
     if len(records) != 1:
         sent = [f"{r.method} {r.path}" for r in records]
-        out.add(FAILURE, "count", "requests", RULES["sdk.request.once"], 1, sent or "no request")
+        out.add(FAILURE, "count", "requests", rules["sdk.request.once"], 1, sent or "no request")
         if not records:
             return out
     record = records[-1]
@@ -42,28 +47,28 @@ def judge_request(
             FAILURE,
             "value",
             "endpoint",
-            RULES["sdk.request.endpoint"],
+            rules["sdk.request.endpoint"],
             f"POST {ENDPOINT}",
             f"{record.method} {record.path}{query}",
         )
     ctype = record.header("content-type") or ""
     if ctype.split(";")[0].strip().lower() != FORM:
         out.add(
-            FAILURE, "value", "Content-Type", RULES["sdk.request.content_type"], FORM, ctype or "(absent)"
+            FAILURE, "value", "Content-Type", rules["sdk.request.content_type"], FORM, ctype or "(absent)"
         )
-    _auth(out, record, api_key)
+    _auth(out, record, api_key, rules)
     for option, header, rule in (
         ("idempotency_key", "Idempotency-Key", "sdk.request.idempotency_key"),
         ("api_version", "Stripe-Version", "sdk.request.stripe_version"),
     ):
         given = description.get(option)
         if given and record.header(header) != given:
-            out.add(FAILURE, "value", header, RULES[rule], given, record.header(header) or "(absent)")
-    _params(out, record.body, intended)
+            out.add(FAILURE, "value", header, rules[rule], given, record.header(header) or "(absent)")
+    _params(out, record.body, intended, rules)
     return out
 
 
-def _auth(out: Outcome, record: Recorded, api_key: str) -> None:
+def _auth(out: Outcome, record: Recorded, api_key: str, rules: Rules) -> None:
     header = record.header("authorization") or ""
     scheme = header.partition(" ")[0]
     sent = key_in(header)
@@ -73,13 +78,13 @@ def _auth(out: Outcome, record: Recorded, api_key: str) -> None:
             FAILURE,
             "value",
             "Authorization",
-            RULES["sdk.request.auth"],
+            rules["sdk.request.auth"],
             "Basic or Bearer with the key",
             shown,
         )
 
 
-def _params(out: Outcome, body: bytes, intended: Mapping[str, Any]) -> None:
+def _params(out: Outcome, body: bytes, intended: Mapping[str, Any], rules: Rules) -> None:
     try:
         wire = decode_form(body)
     except FormError as exc:
@@ -87,7 +92,7 @@ def _params(out: Outcome, body: bytes, intended: Mapping[str, Any]) -> None:
             FAILURE,
             "shape",
             exc.param or "body",
-            RULES["sdk.request.params"],
+            rules["sdk.request.params"],
             "a bracket form",
             f"{exc.message} ({body[:200].decode('utf-8', 'replace')})",
         )
@@ -96,17 +101,17 @@ def _params(out: Outcome, body: bytes, intended: Mapping[str, Any]) -> None:
     have = dict(form_pairs(wire))
     for path, value in want.items():
         if path not in have:
-            out.add(FAILURE, "missing", path, RULES["sdk.request.params"], value)
+            out.add(FAILURE, "missing", path, rules["sdk.request.params"], value)
         elif have[path] != value:
             boolean = value in _BOOLEANS
-            rule = RULES["sdk.request.booleans" if boolean else "sdk.request.params"]
+            rule = rules["sdk.request.booleans" if boolean else "sdk.request.params"]
             out.add(FAILURE, "value", path, rule, value, have[path])
     for path, value in have.items():
         if path not in want:
-            out.add(FAILURE, "extra", path, RULES["sdk.request.params"], actual=value)
+            out.add(FAILURE, "extra", path, rules["sdk.request.params"], actual=value)
 
 
-def judge_answer(answer: Answer, record: Recorded | None) -> Outcome:
+def judge_answer(answer: Answer, record: Recorded | None, rules: Rules) -> Outcome:
     """What the SDK printed against the raw answer it was given."""
     out = Outcome()
     if record is None:
@@ -115,24 +120,24 @@ def judge_answer(answer: Answer, record: Recorded | None) -> Outcome:
     ok = 200 <= record.status < 300
     error = answer.error
     if ok and error is not None:
-        out.add(FAILURE, "value", "sdk", RULES["sdk.error"], "the parsed session", {"error": error})
+        out.add(FAILURE, "value", "sdk", rules["sdk.error"], "the parsed session", {"error": error})
     elif not ok and error is None:
         out.add(
             FAILURE,
             "value",
             "sdk",
-            RULES["sdk.error"],
+            rules["sdk.error"],
             f"an error with status {record.status}",
             "an object" if answer.output else "nothing",
         )
     elif error is not None:
-        _error(out, error, record.status, raw)
+        _error(out, error, record.status, raw, rules)
     else:
-        _walk(out, raw, answer.output, ())
+        _walk(out, raw, answer.output, (), rules)
     return out
 
 
-def _error(out: Outcome, error: Mapping[str, Any], status: int, raw: Any) -> None:
+def _error(out: Outcome, error: Mapping[str, Any], status: int, raw: Any, rules: Rules) -> None:
     body = raw.get("error") if isinstance(raw, dict) else None
     body = body if isinstance(body, dict) else {}
     checks = (
@@ -143,24 +148,24 @@ def _error(out: Outcome, error: Mapping[str, Any], status: int, raw: Any) -> Non
     )
     for name, want, got, severity, rule in checks:
         if want != got or json_type(want) != json_type(got):
-            out.add(severity, "value", f"error.{name}", RULES[rule], want, got)
+            out.add(severity, "value", f"error.{name}", rules[rule], want, got)
 
 
-def _walk(out: Outcome, raw: Any, parsed: Any, path: tuple[str, ...]) -> None:
+def _walk(out: Outcome, raw: Any, parsed: Any, path: tuple[str, ...], rules: Rules) -> None:
     where = ".".join(path) or "(the object)"
     if isinstance(raw, dict) and isinstance(parsed, dict):
         for key, value in raw.items():
             if key not in parsed:
-                out.add(FAILURE, "missing", ".".join((*path, key)), RULES["sdk.parsed"], value)
+                out.add(FAILURE, "missing", ".".join((*path, key)), rules["sdk.parsed"], value)
             else:
-                _walk(out, value, parsed[key], (*path, key))
+                _walk(out, value, parsed[key], (*path, key), rules)
         for key, value in parsed.items():
             if key not in raw:
-                out.add(WARNING, "extra", ".".join((*path, key)), RULES["sdk.parsed.extra"], actual=value)
+                out.add(WARNING, "extra", ".".join((*path, key)), rules["sdk.parsed.extra"], actual=value)
     elif isinstance(raw, list) and isinstance(parsed, list) and len(raw) == len(parsed):
         for index, (a, b) in enumerate(zip(raw, parsed, strict=True)):
-            _walk(out, a, b, (*path, str(index)))
+            _walk(out, a, b, (*path, str(index)), rules)
     elif json_type(raw) != json_type(parsed):
-        out.add(FAILURE, "type", where, RULES["sdk.parsed"], json_type(raw), json_type(parsed))
+        out.add(FAILURE, "type", where, rules["sdk.parsed"], json_type(raw), json_type(parsed))
     elif raw != parsed:
-        out.add(FAILURE, "value", where, RULES["sdk.parsed"], raw, parsed)
+        out.add(FAILURE, "value", where, rules["sdk.parsed"], raw, parsed)

@@ -35,9 +35,13 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def sdk(pytestconfig, target):
+    from conformance.pytest.options import settings_of
     from conformance.sdk.gate import open_gate
 
-    with open_gate(pytestconfig, target) as gate:
+    settings = settings_of(pytestconfig)
+    if not settings.adapter:
+        pytest.skip("no SDK adapter configured (--conformance-adapter)")
+    with open_gate(settings.adapter, target, settings.api_version) as gate:
         yield gate
 
 

@@ -1,4 +1,4 @@
-"""A state machine over the API: accounts of each archetype come and go, sessions
+"""A state machine over the API, with the run's accounts of each archetype: sessions
 are created, Idempotency-Keys are replayed and reused with other parameters.
 
 Invariants: every client_secret is new unless the answer is a replay; a replay
@@ -12,28 +12,13 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    Bundle,
-    RuleBasedStateMachine,
-    consumes,
-    invariant,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from conformance.compare import compare_replay
 from conformance.forms import decode_form
 from conformance.fuzz import valid_cases
-from conformance.oracle import flat_controller
 
 pytestmark = pytest.mark.conformance_fuzz
-
-
-@dataclass
-class Made:
-    id: str
-    archetype: str
 
 
 @dataclass
@@ -52,12 +37,10 @@ def machine(fuzz, contract):
     rules = fuzz.check.rules
 
     class Sessions(RuleBasedStateMachine):
-        accounts = Bundle("accounts")
         keyed = Bundle("keyed")
 
         def __init__(self) -> None:
             super().__init__()
-            self.live: dict[str, dict[str, str]] = {}
             self.issued: list[tuple[str, Any]] = []  # (client_secret, exchange) of every fresh answer
 
         def require(
@@ -77,52 +60,20 @@ def machine(fuzz, contract):
             if exchange.status == 200 and isinstance(secret, str):
                 self.issued.append((secret, exchange))
 
-        @rule(target=accounts, archetype=st.sampled_from(sorted(contract.archetypes)))
-        def create_account(self, archetype: str) -> Made:
-            spec = contract.archetypes[archetype]["controller"]
-            made = client.create_account({"controller": spec})
-            self.require(
-                made.status == 200 and isinstance(made.json, dict) and "id" in made.json,
-                "accounts.lifecycle",
-                "POST /v1/accounts",
-                200,
-                made.status,
-                made,
-                archetype,
-            )
-            fuzz.check.target.accounts.extra.append(made.json["id"])
-            self.live[made.json["id"]] = {
-                **flat_controller({"controller": spec}),
-                **flat_controller(made.json),
-            }
-            return Made(made.json["id"], archetype)
-
-        @rule(account=consumes(accounts))
-        def delete_account(self, account: Made) -> None:
-            gone = client.delete_account(account.id)
-            self.require(
-                gone.status == 200,
-                "accounts.lifecycle",
-                "DELETE /v1/accounts/{id}",
-                200,
-                gone.status,
-                gone,
-                account.archetype,
-            )
-            self.live.pop(account.id, None)
-
-        @rule(account=accounts, case=valid_cases(contract))
-        def create_session(self, account: Made, case) -> None:
+        @rule(case=valid_cases(contract))
+        def create_session(self, case) -> None:
+            account = fuzz.check.account(case.archetype)
             exchange = client.create_session(form=case.form(account.id))
-            fuzz.judge(case, exchange, self.live)
+            fuzz.judge(case, exchange)
             self.fresh(exchange)
 
-        @rule(target=keyed, account=accounts, case=valid_cases(contract))
-        def create_with_key(self, account: Made, case) -> Keyed:
+        @rule(target=keyed, case=valid_cases(contract))
+        def create_with_key(self, case) -> Keyed:
             key = f"conformance-{uuid.uuid4()}"
+            account = fuzz.check.account(case.archetype)
             form = case.form(account.id)
             exchange = client.create_session(form=form, idempotency_key=key)
-            fuzz.judge(case, exchange, self.live)
+            fuzz.judge(case, exchange)
             self.fresh(exchange)
             return Keyed(
                 key, account.id, form, case.archetype, exchange.status, exchange.content, exchange.json
@@ -139,7 +90,9 @@ def machine(fuzz, contract):
                 again.headers.get("idempotent-replayed"),
                 rules,
             )
-            fuzz.conclude_case(_case(entry.archetype), again, outcome)
+            fuzz.judge_outcome(
+                _case(entry.archetype), again, outcome, ["idempotency.replay", "idempotency.replay_header"]
+            )
 
         @rule(entry=keyed, case=valid_cases(contract))
         def reuse_key(self, entry: Keyed, case) -> None:
@@ -148,7 +101,7 @@ def machine(fuzz, contract):
                 return  # the same parameters however spelled: that is a replay, not a conflict
             exchange = client.create_session(form=form, idempotency_key=entry.key)
             expected = fuzz.check.oracle.error("idempotency_conflict", None, "idempotency.conflict")
-            fuzz._judge(case, exchange, expected)
+            fuzz.judge(case, exchange, expected)
 
         @invariant()
         def secrets_distinct_unless_replayed(self) -> None:
@@ -164,10 +117,6 @@ def machine(fuzz, contract):
                     exchange,
                 )
                 seen.add(secret)
-
-        def teardown(self) -> None:
-            for account_id in list(self.live):
-                client.delete_account(account_id)
 
     return Sessions
 

@@ -1,0 +1,50 @@
+"""The words results are told in: what a check's records are kept under, the outcomes
+a check can have, and the verdicts a run can reach. Standard library only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "ABORTED",
+    "CATEGORY_KEY",
+    "INCONCLUSIVE_PREFIX",
+    "NOT_RUN_PREFIX",
+    "OUTCOMES",
+    "RECORD",
+    "TRAFFIC",
+    "VERDICTS",
+    "first_inconclusive",
+]
+
+RECORD = "conformance"  # user_properties key of what a check recorded (a dict)
+CATEGORY_KEY = "conformance_category"  # user_properties key of a check's category
+TRAFFIC = "conformance_traffic"  # user_properties key: {"sent": {route: n}, "retried": {cause: n}}
+ABORTED = "conformance_aborted"  # user_properties key: [verdict, message] of a run that cannot go on
+NOT_RUN_PREFIX = "not run: "  # a skip reason so prefixed: the target lacks what the check needs
+INCONCLUSIVE_PREFIX = "inconclusive: "  # ...: the check could not judge
+
+# a check's outcome, best first; a check that ran twice (merged shards) keeps the worse
+OUTCOMES = ("passed", "skipped", "warning", "inconclusive", "not run", "failed")
+# a run's verdict -> its exit code
+VERDICTS = {
+    "conforms": 0,
+    "does not conform": 1,
+    "inconclusive": 1,
+    "unreachable": 2,
+    "interrupted": 2,
+    "aborted": 2,
+    "error": 2,
+}
+
+
+def first_inconclusive(properties: Iterable[tuple[str, Any]]) -> str | None:
+    """The first inconclusive finding a check recorded, as one line; None if none."""
+    for key, record in properties:
+        if key != RECORD or not isinstance(record, dict):
+            continue
+        for finding in record.get("findings", []):
+            if finding.get("severity") == "inconclusive":
+                return f"{finding.get('path')}: {finding.get('expected')} ({finding.get('rule')})"
+    return None

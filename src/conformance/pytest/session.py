@@ -1,0 +1,165 @@
+"""The run's life in a pytest session: opened on the controlling process before the
+checks (the target profile, the accounts), shared with xdist workers through a
+context file, closed after the checks whatever happened (every account deleted
+exactly once, SIGINT and SIGTERM included)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.errors import RunAborted, SettingsError, UnplayedRequest
+from conformance.pytest.options import contract_of, settings_of
+from conformance.pytest.recording import RECORDING
+
+if TYPE_CHECKING:
+    from conformance.run import Run
+    from conformance.target import Target
+
+__all__ = ["RUN", "TARGET", "close_run", "open_run", "session_target", "wants_suites"]
+
+RUN: pytest.StashKey[Run] = pytest.StashKey()
+TARGET: pytest.StashKey[Target] = pytest.StashKey()
+CONTEXT = "conformance_context"  # workerinput key: the run's context file
+_SUITES = "conformance.suites"
+
+
+def wants_suites(config: pytest.Config) -> bool:
+    """Whether this session runs the conformance suites (not only someone's own tests)."""
+    if config.option.collectonly:
+        return False
+    suites = Path(__file__).resolve().parents[1] / "suites"
+    for arg in config.args:
+        head = arg.split("::", 1)[0]
+        if head == _SUITES or head.startswith(_SUITES + "."):
+            return True
+        path = Path(head).resolve()
+        if path == suites or suites in path.parents:
+            return True
+    return False
+
+
+def _around(config: pytest.Config, name: str) -> Any:
+    recording = config.stash.get(RECORDING, None)
+    if recording is None:
+        return None
+
+    def around() -> AbstractContextManager[Any] | None:
+        return recording.session_cassette(name)
+
+    return around
+
+
+def open_run(config: pytest.Config) -> Target:
+    """Open the run on this process (the controller, or the only one)."""
+    from conformance.run import Run
+
+    settings = settings_of(config)
+    recording = config.stash.get(RECORDING, None)
+    run_dir = Path(tempfile.mkdtemp(prefix="conformance-run-"))
+    replay_errors: tuple[type[BaseException], ...] = ()
+    if recording is not None:
+        from conformance.cassettes import replay_errors as cassette_errors
+
+        replay_errors = cassette_errors()
+    run = Run(
+        settings,
+        contract_of(config),
+        recorded_url=recording.recorded_url if recording else None,
+        run_dir=run_dir,
+        replay_errors=replay_errors,
+    )
+    config.stash[RUN] = run
+    try:
+        target = run.open(_around(config, "_session_setup.yaml"))
+    except SettingsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    except RunAborted as exc:
+        raise pytest.UsageError(f"{exc.verdict}: {exc}") from None
+    except UnplayedRequest as exc:
+        raise pytest.UsageError(f"replay: {exc}; record the set again") from None
+    if recording is not None:
+        recording.started(target)
+    config.stash[TARGET] = target
+    return target
+
+
+def close_run(config: pytest.Config) -> None:
+    run = config.stash.get(RUN, None)
+    if run is None or run.cleanup is not None:
+        return
+    try:
+        run.close(_around(config, "_session_teardown.yaml"))
+    finally:
+        if run.run_dir is not None:
+            shutil.rmtree(run.run_dir, ignore_errors=True)
+
+
+def _worker_target(config: pytest.Config) -> Target | None:
+    from conformance.run import worker_target
+
+    workerinput = getattr(config, "workerinput", None)
+    path = workerinput.get(CONTEXT) if workerinput else None
+    if not path or not Path(path).is_file():
+        return None
+    context = json.loads(Path(path).read_text(encoding="utf-8"))
+    workers = int(workerinput.get("workercount", 1)) if workerinput else 1
+    return worker_target(context, settings_of(config), contract_of(config), max(1, workers))
+
+
+def session_target(config: pytest.Config) -> Iterator[Target]:
+    """The target for the ``conformance_target`` fixture: the run's (opened before the
+    checks), a worker's view of it, or -- for a team's own tests -- one opened now."""
+    target = config.stash.get(TARGET, None)
+    if target is not None:
+        yield target
+        return
+    target = _worker_target(config)
+    if target is not None:
+        config.stash[TARGET] = target
+        try:
+            yield target
+        finally:
+            target.client.close()
+        return
+    target = open_run(config)
+    try:
+        yield target
+    finally:
+        close_run(config)
+
+
+# -- hooks ---------------------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if not hasattr(config, "workerinput") and wants_suites(config):
+        open_run(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: tell each worker where the run's context is."""
+    run = node.config.stash.get(RUN, None)
+    if run is not None and run.run_dir is not None:
+        node.workerinput[CONTEXT] = str(run.run_dir / "context.json")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    target = config.stash.get(TARGET, None)
+    if target is None or target.profile is None or hasattr(config, "workerinput"):
+        return []
+    return [f"conformance target: {target.name}", *(f"  {line}" for line in target.profile.lines())]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        close_run(session.config)
