@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint setup clean adapters chromium bench bench-setup mutants
+.PHONY: run test lint setup clean adapters peers chromium bench bench-setup mutants
 
 setup: $(STAMP)
 
@@ -27,6 +27,19 @@ $(NODE_SDK): adapters/node/package.json adapters/node/package-lock.json
 	cd adapters/node && npm ci --ignore-scripts --no-audit --no-fund
 	touch $(NODE_SDK)
 
+## peers: third-party Stripe fakes the tests run the suites against (tests/test_peers.py):
+## stripe-stateful-mock (npm ci from tests/peers/package-lock.json) and localstripe (pip, in
+## a venv of its own under .peers/: its pinned aiohttp stays out of the project's venv)
+PEERS := .peers/.installed
+
+peers: $(PEERS)
+
+$(PEERS): tests/peers/package.json tests/peers/package-lock.json
+	cd tests/peers && npm ci --ignore-scripts --no-audit --no-fund
+	$(PYTHON) -m venv .peers/localstripe
+	.peers/localstripe/bin/python -m pip install --quiet localstripe==1.15.10
+	touch $(PEERS)
+
 ## chromium: Debian's chromium for the report's browser test (tests/test_report_browser.py);
 ## installed once when missing, as root with apt-get; elsewhere the test skips and says why
 chromium:
@@ -38,7 +51,7 @@ chromium:
 	  else echo "chromium: no apt-get here (or not root); the browser test will be skipped"; fi; }
 
 ## test: the project's own tests (lint, types, toolkit, fault-injected mocks, both SDK adapters)
-test: $(STAMP) lint adapters chromium
+test: $(STAMP) lint adapters peers chromium
 	$(BIN)/pytest -n 2
 
 ## bench: speed figures, each a ratio measured side by side in one run (README: Benchmarks);
@@ -72,4 +85,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) reports/*.json reports/*.xml reports/*.html
+	rm -rf $(VENV) .peers reports/*.json reports/*.xml reports/*.html

@@ -117,6 +117,9 @@ class Server:
         self.replays: dict[tuple[str, str], tuple[str, int, bytes]] = {}
 
     def session(self, p: dict, key: str) -> dict:
+        for name in p:
+            if name not in ("account", "components", "expand"):
+                raise Bad(400, "invalid_request_error", f"Unknown parameter {name}", name)
         if "account" not in p:
             raise Bad(400, "invalid_request_error", "account is required", "account")
         if "components" not in p:

@@ -241,3 +241,17 @@ def test_nothing_is_logged(committed, serve, caplog, capfd):
     out, err = capfd.readouterr()
     logged = caplog.text + out + err
     assert KEY not in logged and secret not in logged and acct not in logged
+
+
+@pytest.mark.parametrize(
+    "key", ["sk_nope_" + "a" * 24, "sk_bad_0123456789", "pk_test_abc", "sk_test_", "sk_test_x-y"]
+)
+def test_a_malformed_key_is_refused_masked(in_process, committed, key):
+    """Only sk_test_, sk_live_, rk_test_ and rk_live_ keys are well-formed (as the official
+    SDKs expect): anything else is a 401 that does not echo the key."""
+    client = in_process(create_app(committed))
+    answer = client.post(
+        "/v1/accounts", content="type=custom", headers={**FORM, "Authorization": f"Bearer {key}"}
+    )
+    assert answer.status_code == 401 and answer.json()["error"]["type"] == "invalid_request_error"
+    assert key not in answer.text

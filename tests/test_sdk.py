@@ -63,7 +63,7 @@ def test_shipped_adapter_conforms_against_the_embedded_mock(cli, tmp_path, adapt
     assert {
         "test_documented_example",
         "test_idempotency_key_and_version",
-        "test_error[missing_enabled]",
+        "test_error[enabled_missing]",
     } <= ids
     passed = [c for c in summary["checks"] if c["outcome"] == "passed"]
     assert len(passed) >= 28 and all("sdk.request.params" in c["rules"] for c in passed)
@@ -99,7 +99,7 @@ def test_broken_adapter_is_caught_naming_the_path(cli, tmp_path, module, select,
     assert run.code == 1, run.stdout[-3000:] + run.stderr
     assert run.summary["verdict"] == "does not conform"
     assert any(f["path"] == path and f["rule"] == rule for f in failures(run)), failures(run)
-    assert f"{path}:" in run.stdout  # in the terminal's account of the failure too
+    assert path in run.stdout  # in the terminal's account of the failure too
     assert "broken on purpose" in run.summary["sdk"]["name"]
 
 
@@ -153,9 +153,18 @@ def test_adapter_crashing_mid_run_exits_2(cli, tmp_path):
     )
     run = sdk(cli, tmp_path, f"{sys.executable} {script}", "-k", "example")
     assert run.code == 2, run.stdout[-2000:] + run.stderr
-    assert run.summary["verdict"] == "unreachable"
-    assert "boom: the SDK exploded" in run.stdout
-    assert "Traceback" not in run.stdout + run.stderr
+    assert run.summary["verdict"] == "error"
+    verdict = next(line for line in run.stdout.splitlines() if line.startswith("verdict:"))
+    assert verdict.startswith("verdict: crashy 0 (against embedded mock) ERROR")
+    assert "boom: the SDK exploded" in verdict
+    assert "Traceback" not in run.stdout + run.stderr and "_pytest.outcomes" not in run.stdout + run.stderr
+
+
+def test_a_missing_adapter_file_shows_what_node_said(cli, tmp_path):
+    run = sdk(cli, tmp_path, f"node {tmp_path / 'no-such-adapter.js'}")
+    assert run.code == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Cannot find module" in lines[0], run.stderr
 
 
 def test_plain_run_deselects_the_sdk_suite():

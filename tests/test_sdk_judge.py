@@ -250,7 +250,7 @@ def test_each_error_case_is_the_refusal_it_says(committed, name):
 
 def test_constraint_case_is_none_when_every_archetype_may(committed):
     everyone = {"only": {"controller.requirement_collection": "application"}}
-    assert error_case(committed, "constraint", everyone) is None
+    assert error_case(committed, "constraint_broken", everyone) is None
     assert all(condition_holds(c.requires, everyone["only"]) for c in committed.constraints)
 
 

@@ -227,6 +227,9 @@ def _run(args: argparse.Namespace, rest: list[str], *, markexpr: str | None = No
     expression = markexpr or getattr(args, "markexpr", None)
     if expression:
         pytest_args += ["-m", _markers(expression)]
+    if not any(a.startswith(("-v", "--verbose", "--tb", "-r")) for a in rest):
+        # the conformance section groups failures by broken rule; -v shows every check's block
+        pytest_args += ["--tb=no", "-rN"]
     held = io.StringIO()  # pytest's usage errors come as several lines: keep one
     with contextlib.redirect_stderr(held):
         code = int(pytest.main([*pytest_args, *rest]))

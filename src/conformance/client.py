@@ -104,7 +104,13 @@ class Exchange:
     size: int = -1  # bytes the answer had (more than len(content) when it was not kept whole)
     key: str | None = None  # the API key the request carried (for the curl line; never written)
     max_depth: int = 64
+    sent_body: bytes | None = None  # the bytes sent, when they were not the form's UTF-8
     _json: Any = field(default=_UNSET, repr=False)
+
+    @property
+    def raw(self) -> bytes:
+        """The request body as it went on the wire."""
+        return self.sent_body if self.sent_body is not None else self.form.encode()
 
     @property
     def truncated(self) -> bool:
@@ -280,6 +286,7 @@ class Client:
         params: Mapping[str, Any] | None = None,
         *,
         form: str | None = None,
+        raw: bytes | None = None,
         content_type: str = _FORM,
         auth: str | None = "basic",
         key: str | None = None,
@@ -287,6 +294,9 @@ class Client:
         headers: Mapping[str, str] | None = None,
     ) -> Exchange:
         body = form if form is not None else (encode_form(params) if params else "")
+        if raw is not None:  # bytes as given (a generated case may hold any): shown decoded
+            body = raw.decode("utf-8", "replace")
+        payload = raw if raw is not None else body.encode()
         sent = {**self.auth_header(auth, key)}
         if body:
             sent["Content-Type"] = content_type
@@ -304,7 +314,7 @@ class Client:
             with self._lock:
                 self.sent[f"{method} {_route(path)}"] += 1
             try:
-                status, answer_headers, content, size, url = self._send(method, path, body, sent, timeout)
+                status, answer_headers, content, size, url = self._send(method, path, payload, sent, timeout)
             except self.replay_errors as exc:
                 raise UnplayedRequest(
                     f"no recorded answer for {method} {path} {self.redactor.text(body)[:300]}"
@@ -342,6 +352,7 @@ class Client:
                 size,
                 used_key,
                 self.limits.max_depth,
+                raw,
             )
             self.redactor.learn_bytes(content)
             return exchange
@@ -374,14 +385,12 @@ class Client:
         time.sleep(seconds)
 
     def _send(
-        self, method: str, path: str, body: str, headers: Mapping[str, str], timeout: float
+        self, method: str, path: str, body: bytes, headers: Mapping[str, str], timeout: float
     ) -> tuple[int, httpx.Headers, bytes, int, str]:
         """One request; the answer read within ``timeout`` seconds in all, up to
         ``max_body`` bytes (the rest counted, not kept)."""
         deadline = time.monotonic() + timeout
-        request = self._http.build_request(
-            method, path, content=body.encode(), headers=dict(headers), timeout=timeout
-        )
+        request = self._http.build_request(method, path, content=body, headers=dict(headers), timeout=timeout)
         response = self._http.send(request, stream=True)
         try:
             chunks, kept, size = [], 0, 0

@@ -63,12 +63,16 @@ class ExpectedError:
     # other problems of the same request with the same status and type: which one a
     # server names first is not documented, so naming any of them is right
     alternatives: tuple[str, ...] = ()
+    deeper: tuple[str, ...] = ()  # alternatives whose inner paths may be named too
 
     def names(self, param: object) -> bool:
         """Whether an error naming ``param`` names what this expectation means."""
         if self.param is None or param == self.param or param in self.alternatives:
             return True
-        return self.deeper_ok and isinstance(param, str) and param.startswith(self.param + "[")
+        if not isinstance(param, str):
+            return False
+        heads = (*((self.param,) if self.deeper_ok else ()), *self.deeper)
+        return any(param.startswith(head + "[") for head in heads)
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,12 @@ class Oracle:
         if value == "":
             return self.error("parameter_invalid_empty", param, "validation.invalid_value")
         problem = self.error("parameter_invalid", param, "validation.invalid_value")
-        # an object sent where a value belongs: naming its inner path is naming it too
-        return dataclasses.replace(problem, deeper_ok=True) if _is_map(value) else problem
+        # an object or a list sent where a value belongs: naming its inner path is naming it too
+        return (
+            dataclasses.replace(problem, deeper_ok=True)
+            if _is_map(value) or isinstance(value, list)
+            else problem
+        )
 
     def _boolean(self, value: Any, param: str) -> ExpectedError | None:
         if isinstance(value, str) and value in _BOOLEANS:
@@ -170,10 +178,12 @@ class Oracle:
         first = next(problems, None)
         if first is None:
             return None
-        others = tuple(
-            p.param for p in problems if p.param and (p.status, p.type) == (first.status, first.type)
-        )
-        return dataclasses.replace(first, alternatives=others) if others else first
+        same = [p for p in problems if p.param and (p.status, p.type) == (first.status, first.type)]
+        if not same:
+            return first
+        others = tuple(p.param for p in same if p.param)
+        deeper = tuple(p.param for p in same if p.param and p.deeper_ok)
+        return dataclasses.replace(first, alternatives=others, deeper=deeper)
 
     def _problems(self, params: Mapping[str, Any], accounts: Accounts) -> Iterator[ExpectedError]:
         allowed = self._allowed

@@ -46,5 +46,5 @@ def first_inconclusive(properties: Iterable[tuple[str, Any]]) -> str | None:
             continue
         for finding in record.get("findings", []):
             if finding.get("severity") == "inconclusive":
-                return f"{finding.get('path')}: {finding.get('expected')} ({finding.get('rule')})"
+                return f"{finding.get('expected')} -- {finding.get('path')} ({finding.get('rule')})"
     return None

@@ -51,27 +51,31 @@ class TargetProfile:
             return f"{self.sessions_detail}: the target does not implement Account Sessions"
         return None
 
+    @property
+    def no_accounts(self) -> str | None:
+        """Why the account checks cannot run here, in one line; None if they can."""
+        if self.accounts == "missing":
+            return f"{self.accounts_detail}: the target does not implement connected accounts"
+        return None
+
     def lines(self) -> list[str]:
-        accounts = {
+        accounts = self.no_accounts or {
             "controller": "made with controller[...]",
             "type": "made with the legacy type (controller[...] refused)",
-            "missing": "not implemented",
-            "refused": "refused for every archetype",
+            "refused": f"refused for every archetype ({self.accounts_detail})",
         }.get(self.accounts, self.accounts)
-        reported = {True: "reported", False: "NOT reported", None: "unknown"}[self.controller_reported]
-        lines = [
-            f"POST /v1/accounts            {accounts}; controller {reported}"
-            + (f" ({self.accounts_detail})" if self.accounts_detail else ""),
-        ]
-        life = self.lifecycle
-        if life:
-            shown = ", ".join(f"{name.replace('_', ' ')} {ex.status}" for name, ex in life.items())
+        if self.accounts in ("controller", "type"):
+            reported = (
+                "reported"
+                if self.controller_reported
+                else "NOT reported: defaults that depend on it are inconclusive"
+            )
+            accounts += f"; controller {reported}"
+        lines = [f"POST /v1/accounts            {accounts}"]
+        if self.lifecycle:
+            shown = ", ".join(f"{name.replace('_', ' ')} {ex.status}" for name, ex in self.lifecycle.items())
             lines.append(f"account lifecycle            {shown}")
-        sessions = "implemented" if self.sessions == "implemented" else self.sessions
-        lines.append(
-            f"POST /v1/account_sessions    {sessions}"
-            + (f" ({self.sessions_detail})" if self.sessions_detail else "")
-        )
+        lines.append(f"POST /v1/account_sessions    {self.missing or self.sessions}")
         who = (
             "the embedded mock's test key (no --api-key or STRIPE_API_KEY)" if self.default_key else self.key
         )
@@ -87,7 +91,7 @@ class TargetProfile:
             "sessions_detail": self.sessions_detail,
             "lifecycle": {name: ex.status for name, ex in self.lifecycle.items()},
             "key": self.key,
-            "missing": self.missing,
+            "missing": self.no_accounts or self.missing,
         }
 
 
@@ -171,8 +175,9 @@ def learn_profile(target: Target, *, default_key: bool) -> TargetProfile:
             target.accounts.failed[archetype] = made
             if profile.accounts == "missing":
                 profile.accounts_detail = made.split(": ", 1)[-1]
+                reason = f"{profile.accounts_detail}: the target does not implement connected accounts"
                 for other in target.contract.archetypes:
-                    target.accounts.failed.setdefault(other, made)
+                    target.accounts.failed[other] = reason
                 break
             continue
         target.accounts.made[archetype] = made

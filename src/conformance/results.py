@@ -65,6 +65,16 @@ class CheckResult:
         return [f for r in self.records for f in r.get("findings", []) if f["severity"] == severity]
 
     @property
+    def first_exchange(self) -> dict[str, Any]:
+        """The evidence of the first record that found something."""
+        return next((dict(r["exchange"]) for r in self.records if r.get("exchange")), {})
+
+    @property
+    def context(self) -> list[str]:
+        """What the check said of the failing case (a generated request, its seed)."""
+        return next((list(r["context"]) for r in self.records if r.get("context")), [])
+
+    @property
     def reproduce(self) -> str:
         """The command line that runs this check again (the last one a record names)."""
         return next((r["reproduce"] for r in reversed(self.records) if r.get("reproduce")), "")
@@ -156,6 +166,9 @@ class BrokenRule:
     checks: list[str] = field(default_factory=list)
     first: str = ""  # the first finding, as one line
     reproduce: str = ""
+    paths: list[str] = field(default_factory=list)  # where it was found broken
+    context: list[str] = field(default_factory=list)  # what the check said of the case (a fuzz seed...)
+    exchange: dict[str, Any] = field(default_factory=dict)  # the first evidence: request, curl
 
     def block(self) -> list[str]:
         source = ", ".join(self.sources)
@@ -164,6 +177,19 @@ class BrokenRule:
         lines.append(f"      broken in {self.checks[0]}{more}")
         if self.first:
             lines.append(f"      {self.first}")
+        lines += [f"      {line}" for line in self.context if not line.startswith("seed:")]
+        request = self.exchange.get("request") or {}
+        if request:
+            lines.append(
+                f"      request: {request.get('method')} {request.get('path')} {request.get('body', '')}"[
+                    :600
+                ]
+            )
+        if self.exchange.get("curl"):
+            lines.append(f"      replay:  {self.exchange['curl']}")
+        if len(self.paths) > 1:
+            more = f" and {len(self.paths) - 4} more" if len(self.paths) > 4 else ""
+            lines.append(f"      also at: {', '.join(self.paths[1:4])}{more}")
         if self.reproduce:
             lines.append(f"      reproduce: {self.reproduce}")
         return lines
@@ -213,9 +239,13 @@ class Results:
                         str(finding.get("says", "")),
                         first=shown,
                         reproduce=check.reproduce,
+                        context=check.context,
+                        exchange=check.first_exchange,
                     )
                 if check.id not in found.checks:
                     found.checks.append(check.id)
+                if finding["path"] not in found.paths:
+                    found.paths.append(finding["path"])
         return sorted(rules.values(), key=lambda r: (-len(r.checks), r.id))
 
     def failed_checks(self) -> list[CheckResult]:
@@ -225,11 +255,16 @@ class Results:
         """Not-run and inconclusive checks, grouped by reason: one line a reason."""
         lines = []
         for outcome in ("not run", "inconclusive"):
-            reasons = Counter(
-                c.message.split(": ", 1)[-1] for c in self.checks.values() if c.outcome == outcome
-            )
+            reasons: Counter[str] = Counter()
+            example: dict[str, str] = {}
+            for check in self.checks.values():
+                if check.outcome == outcome:
+                    reason, _, where = check.message.split(": ", 1)[-1].partition(" -- ")
+                    reasons[reason] += 1
+                    example.setdefault(reason, where)
             for reason, count in reasons.most_common(5):
-                lines.append(f"{outcome}: {count} check(s) -- {reason[:300]}")
+                shown = f" (e.g. {example[reason]})" if example[reason] else ""
+                lines.append(f"{outcome}: {count} check(s) -- {reason}{shown}"[:400])
         return lines
 
     def abort(self, verdict: str, message: str) -> None:

@@ -3,14 +3,14 @@
 Hypothesis cannot promise to generate the same cases in another process (its
 search adapts as it goes), so a replay does not regenerate: it walks the
 check's cassette in order, sends each recorded request again (vcrpy answers)
-and judges the answer with today's oracle and contract -- which is what makes
-a replay report drift. Accounts made and deleted in the cassette are followed;
-``Idempotency-Key`` reuse is judged as a replay or a conflict; every fresh
-``client_secret`` must be new.
+and judges the answer as the check did when it recorded it, with today's oracle
+and contract -- which is what makes a replay report drift. ``Idempotency-Key``
+reuse is judged as a replay or a conflict; every fresh ``client_secret`` must be new.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -19,9 +19,9 @@ from conformance.compare import FAILURE, Outcome, compare_error, compare_replay
 from conformance.errors import SettingsError
 from conformance.forms import FormError, decode_form
 from conformance.fuzz.strategies import Case
-from conformance.oracle import flat_controller
 
 if TYPE_CHECKING:
+    from conformance.client import Exchange
     from conformance.fuzz.runner import FuzzRunner
 
 __all__ = ["replay_cassette"]
@@ -50,58 +50,61 @@ def _header(headers: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def replay_cassette(runner: FuzzRunner, path: Any) -> None:
-    """Judge every recorded request of a generated check, in the order recorded."""
+def replay_cassette(
+    runner: FuzzRunner, path: Any, judge_session: Callable[[Exchange], None] | None = None
+) -> None:
+    """Judge every recorded request of a generated check, in the order recorded, as the
+    check judged it when it was recorded (``judge_session``: a check's own judgement of
+    one session answer; by default the oracle's)."""
     check = runner.check
     client = check.target.client
-    known: dict[str, Any] = dict(check.target.accounts.known)
     keyed: dict[str, tuple[str, Any]] = {}  # Idempotency-Key -> (body, first answer)
     secrets: set[str] = set()
     case = Case("recorded", {}, label="a recorded request, replayed")
+    judge = judge_session or (lambda exchange: _judge_session(runner, case, exchange))
     for item in _interactions(path):
         request = item["request"]
-        method, body = str(request["method"]), _text(request.get("body"))
+        method, body = str(request["method"]), request.get("body")
+        raw = body if isinstance(body, bytes) else _text(body).encode()
         route = "/" + str(request["uri"]).split("/", 3)[-1].split("?", 1)[0]
-        key = _header(request.get("headers", {}), "Idempotency-Key")
-        exchange = client.request(method, route, form=body, idempotency_key=key)
-        if route == "/v1/accounts" and method == "POST" and exchange.status == 200:
-            asked = flat_controller(decode_form(body)) if body else {}
-            known[exchange.json["id"]] = {**asked, **flat_controller(exchange.json)}
-        elif route.startswith("/v1/accounts/") and method == "DELETE":
-            known.pop(route.rsplit("/", 1)[-1], None)
-        elif route == "/v1/account_sessions":
-            if key in keyed:
-                _judge_reuse(runner, case, exchange, body, keyed[key])
-                continue
-            _judge_session(runner, case, exchange, body, known)
-            if exchange.status == 200 and isinstance(exchange.json, dict):
-                if key:
-                    keyed[key] = (body, exchange)
-                secret = exchange.json.get("client_secret")
-                if isinstance(secret, str):
-                    runner.fail_unless(
-                        secret not in secrets,
-                        case,
-                        exchange,
-                        "session.client_secret_unique",
-                        "client_secret",
-                        "a secret not issued before",
-                        "a secret issued before",
-                    )
-                    secrets.add(secret)
+        headers = request.get("headers", {})
+        key = _header(headers, "Idempotency-Key")
+        ctype = _header(headers, "Content-Type") or "application/x-www-form-urlencoded"
+        exchange = client.request(method, route, raw=raw, content_type=ctype, idempotency_key=key)
+        if route != "/v1/account_sessions":
+            continue
+        if key in keyed:
+            _judge_reuse(runner, case, exchange, exchange.form, keyed[key])
+            continue
+        judge(exchange)
+        if exchange.status == 200 and isinstance(exchange.json, dict):
+            if key:
+                keyed[key] = (exchange.form, exchange)
+            secret = exchange.json.get("client_secret")
+            if isinstance(secret, str):
+                runner.fail_unless(
+                    secret not in secrets,
+                    case,
+                    exchange,
+                    "session.client_secret_unique",
+                    "client_secret",
+                    "a secret not issued before",
+                    "a secret issued before",
+                )
+                secrets.add(secret)
 
 
-def _judge_session(runner: FuzzRunner, case: Case, exchange: Any, body: str, known: dict[str, Any]) -> None:
+def _judge_session(runner: FuzzRunner, case: Case, exchange: Exchange) -> None:
     try:
-        decode_form(body)
-    except FormError:  # a malformed body (schemathesis's negative cases): any 4xx will do
+        decode_form(exchange.form)
+    except FormError:  # a malformed body: any 4xx will do
         rule = runner.check.rules["schemathesis.negative_data_rejection"]
         outcome = Outcome()
         if not 400 <= exchange.status < 500:
             outcome.add(FAILURE, "status", "status", rule, "a 4xx", exchange.status)
         runner.judge_outcome(case, exchange, outcome, [rule.id])
         return
-    runner.judge(case, exchange, runner.expect(body, known))
+    runner.judge(case, exchange)
 
 
 def _judge_reuse(runner: FuzzRunner, case: Case, exchange: Any, body: str, first: tuple[str, Any]) -> None:

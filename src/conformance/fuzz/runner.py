@@ -108,6 +108,11 @@ class FuzzRunner:
         raises :class:`FuzzFailure` on a broken rule. Returns what was expected."""
         if expected is None:
             expected = self.expect(exchange.form)
+        self.conclude_case(case, exchange, self.assess(case, exchange, expected))
+        return expected
+
+    def assess(self, case: Case, exchange: Exchange, expected: Expected) -> Outcome:
+        """The findings of :meth:`judge`, counted but not concluded (a caller adds its own)."""
         self.cases += 1
         if isinstance(expected, ExpectedError):
             outcome = compare_error(exchange.status, exchange.json, expected, self.check.rules)
@@ -122,12 +127,14 @@ class FuzzRunner:
                 self.cells.add((case.archetype, comp, "enabled"))
                 features = conf.get("features") if isinstance(conf, dict) else None
                 self.cells.update((case.archetype, comp, f) for f in (features or {}))
-        self.conclude_case(case, exchange, outcome)
-        return expected
+        return outcome
 
-    def judge_outcome(self, case: Case, exchange: Exchange, outcome: Outcome, rule_ids: list[str]) -> None:
-        """A case judged by other means (a replay, a conflict): count it and conclude it."""
-        self.cases += 1
+    def judge_outcome(
+        self, case: Case, exchange: Exchange, outcome: Outcome, rule_ids: list[str], *, count: bool = True
+    ) -> None:
+        """A case judged by other means (a replay, a conflict, schemathesis's checks):
+        count it (unless it was counted already) and conclude it."""
+        self.cases += count
         self.rules.update(rule_ids)
         self.conclude_case(case, exchange, outcome)
 

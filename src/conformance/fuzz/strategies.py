@@ -19,7 +19,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from conformance.contracts.model import Contract
-from conformance.forms import bracket_path, encode_form
+from conformance.forms import encode_form
+from conformance.invalid import INVALID, Where, invalid
 from conformance.oracle import flat_controller
 
 __all__ = ["MUTATIONS", "Case", "Space", "invalid_cases", "valid_cases"]
@@ -27,18 +28,7 @@ __all__ = ["MUTATIONS", "Case", "Space", "invalid_cases", "valid_cases"]
 ACCOUNT = "{account}"  # stands for the archetype's account until the case is sent
 # values that no reading of "boolean" accepts (a lenient server may take 1/0/True)
 NOT_BOOLEANS = ("maybe", "yes_no", "tru", "2", "nope")
-MUTATIONS = (
-    "unknown_component",
-    "unknown_feature",
-    "missing_enabled",
-    "not_a_boolean",
-    "constraint_broken",
-    "account_missing",
-    "account_unknown",
-    "object_for_value",
-    "value_for_object",
-    "components_missing",
-)
+MUTATIONS = tuple(item.name for item in INVALID)
 
 
 @dataclass(frozen=True)
@@ -173,63 +163,26 @@ def invalid_cases(contract: Contract) -> st.SearchStrategy[Case]:
 
 
 def _mutate(space: Space, request: tuple[str, dict[str, Any], int, bool], mutation: str, pick: int) -> Case:
+    """One entry of :data:`conformance.invalid.INVALID` applied to a valid request, at a
+    component (and feature) ``pick`` chooses; a bad boolean is one of several spellings."""
     archetype, components, order, escaped = request
-    components = {k: dict(v) for k, v in components.items()}
+    item = invalid(mutation)
     names = list(components)
     name = names[pick % len(names)]
-    params: dict[str, Any] = {"account": ACCOUNT, "components": components}
-    where = bracket_path(("components", name))
-    with_features = [n for n in space.components if space.features[n]]
-    if mutation == "unknown_component":
-        probe = space.probes.get("unknown_component", "not_a_component_x1")
-        components[probe] = {"enabled": True}
-        param = bracket_path(("components", probe))
-    elif mutation == "unknown_feature":
-        probe = space.probes.get("unknown_feature", "not_a_feature_x1")
-        components[name]["features"] = {**components[name].get("features", {}), probe: True}
-        param = f"{where}[features][{probe}]"
-    elif mutation == "missing_enabled":
-        if not components[name].get("features"):
-            name = name if space.features[name] else with_features[pick % len(with_features)]
-            where = bracket_path(("components", name))
-            components[name] = {"features": {space.features[name][0]: True}}
-        components[name] = {k: v for k, v in components[name].items() if k != "enabled"}
-        param = f"{where}[enabled]"
-    elif mutation == "not_a_boolean":
-        bad = NOT_BOOLEANS[pick % len(NOT_BOOLEANS)]
-        features = components[name].get("features") or {}
-        if features and pick & 1:
-            feat = sorted(features)[pick % len(features)]
-            components[name]["features"] = {**features, feat: bad}
-            param = f"{where}[features][{feat}]"
-        else:
-            components[name]["enabled"] = bad
-            param = f"{where}[enabled]"
-    elif mutation == "constraint_broken":
+    if item.needs_feature and not space.features[name]:
+        with_features = [n for n in space.components if space.features[n]]
+        name = with_features[pick % len(with_features)]
+    features = space.features[name]
+    constraint = None
+    if mutation == "constraint_broken":
         breakable = [
-            (arch, comp, feat, value)
-            for (comp, feat, value) in space.constraints
+            (arch, broken)
+            for broken in space.constraints
             for arch in sorted(space.controllers)
-            if not space.allowed(arch, comp, feat, value)
+            if not space.allowed(arch, *broken)
         ]
-        arch, comp, feat, value = breakable[pick % len(breakable)]
-        archetype = arch
-        components = {comp: {"enabled": True, "features": {feat: value}}}
-        params["components"] = components
-        param = f"components[{comp}][features][{feat}]"
-    elif mutation == "account_missing":
-        del params["account"]
-        param = "account"
-    elif mutation == "account_unknown":
-        params["account"] = space.probes.get("unknown_account", "acct_1ConformanceNoSuchAcct")
-        param = "account"
-    elif mutation == "object_for_value":
-        components[name]["enabled"] = {"nested": True}
-        param = f"{where}[enabled]"
-    elif mutation == "value_for_object":
-        components[name] = "true"
-        param = where
-    else:  # components_missing
-        del params["components"]
-        param = "components"
+        archetype, constraint = breakable[pick % len(breakable)]
+    probes = {**space.probes, "invalid_boolean": NOT_BOOLEANS[pick % len(NOT_BOOLEANS)]}
+    where = Where(name, features[pick % len(features)] if features else None, probes, constraint)
+    params, param = item.apply({"account": ACCOUNT, "components": components}, where)
     return Case(archetype, params, order=order, escaped=escaped, mutation=mutation, param=param)

@@ -155,7 +155,8 @@ class Behaviour:
                 "invalid_request_error",
                 "You did not provide an API key: send it as HTTP Basic user name or as a Bearer token.",
             )
-        if not key.startswith(self.well_formed):
+        prefix = next((p for p in self.well_formed if key.startswith(p)), None)
+        if prefix is None or not key[len(prefix) :].isalnum() or not key.isascii():
             return self.error(401, "invalid_request_error", f"Invalid API Key provided: {mask(key)}")
         return None
 

@@ -85,9 +85,12 @@ def make_checker(request: pytest.FixtureRequest, target: Target | None, oracle: 
 
     node = request.node
     needs = node.get_closest_marker(NEEDS_MARKER)
-    missing = target.profile.missing if target is not None and target.profile is not None else None
-    if missing and (needs.args[0] if needs else "sessions") == "sessions":
-        raise NotRun(missing)
+    profile = target.profile if target is not None else None
+    if profile is not None:
+        need = needs.args[0] if needs else "sessions"
+        missing = profile.no_accounts or (profile.missing if need == "sessions" else None)
+        if missing:
+            raise NotRun(missing)
     return Checker(
         target,
         oracle,
@@ -122,11 +125,20 @@ def conformance_fuzz(conformance_check: Checker, request: pytest.FixtureRequest)
     replay = None
     if recording and recording.cassettes.replaying:
         from conformance.fuzz.replay import replay_cassette
+        from conformance.pytest.collection import category_of
 
         path = recording.cassettes.path_for(request.node.nodeid)
+        schema = category_of(request.node) == "schemathesis"
 
         def replay(runner: FuzzRunner) -> None:
-            replay_cassette(runner, path)
+            judge = None
+            if schema:  # judged as the schemathesis check judged it
+                from conformance.fuzz.schema import SchemaCases
+
+                judge = SchemaCases(
+                    runner, runner.check.oracle.contract.directory / "openapi.yaml"
+                ).judge_exchange
+            replay_cassette(runner, path, judge)
 
     return FuzzRunner(
         conformance_check,

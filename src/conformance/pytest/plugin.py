@@ -129,21 +129,26 @@ def _aborted(item: pytest.Item, exc: RunAborted) -> None:
 
 
 def _outcome(item: pytest.Item) -> Iterator[None]:
-    """Wraps a check's setup or call: the engine's exceptions become pytest outcomes."""
+    """Wraps a check's setup or call: the engine's exceptions become pytest outcomes
+    (raised outside the ``except`` blocks: no chained traceback in the report)."""
+    caught: BaseException | None = None
     try:
         yield
-    except ConformanceFailure as exc:
-        pytest.fail(exc.message, pytrace=False)
-    except NotRun as exc:
-        pytest.skip(f"not run: {exc}")
-    except CheckSkipped as exc:
-        pytest.skip(str(exc))
-    except RunAborted as exc:
-        _aborted(item, exc)
-    except SettingsError as exc:  # a broken cassette, say: the run cannot go on
-        _aborted(item, _UsageAbort(f"error: {exc}"))
-    except UnplayedRequest as exc:
-        pytest.fail(f"replay: {exc}; record it with --record-mode once, new_episodes or all", pytrace=False)
+    except (ConformanceFailure, CheckSkipped, RunAborted, SettingsError, UnplayedRequest) as exc:
+        caught = exc
+    if caught is None:
+        return
+    if isinstance(caught, ConformanceFailure):
+        pytest.fail(caught.message, pytrace=False)
+    if isinstance(caught, NotRun):
+        pytest.skip(f"not run: {caught}")
+    if isinstance(caught, CheckSkipped):
+        pytest.skip(str(caught))
+    if isinstance(caught, RunAborted):
+        _aborted(item, caught)
+    if isinstance(caught, SettingsError):  # a broken cassette, say: the run cannot go on
+        _aborted(item, _UsageAbort(f"error: {caught}"))
+    pytest.fail(f"replay: {caught}; record it with --record-mode once, new_episodes or all", pytrace=False)
 
 
 class _UsageAbort(RunAborted):

@@ -202,6 +202,11 @@ class Reporter:
         verdict = results.verdict.upper()
         if results.aborted:
             verdict += f": {results.aborted[1]}"
+        target = self.config.stash.get(TARGET, None)
+        profile = target.profile if target is not None else None
+        lacking = profile and (profile.no_accounts or profile.missing)
+        if lacking:
+            verdict += f" -- {lacking}"
         top = [r.id for r in results.broken_rules()[:TOP_RULES]]
         if top:
             more = len(results.broken_rules()) - len(top)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -111,8 +112,13 @@ class Adapter:
 
 
 def _last(text: str) -> str:
+    """What an adapter's output says of its failure: the line naming the error (node and
+    Python both print one, then more), else the last lines."""
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else "(no output)"
+    if not lines:
+        return "(no output)"
+    named = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception|Exit)\b", ln)]
+    return (named[-1] if named else " | ".join(lines[-3:]))[:400]
 
 
 def _node_dir() -> Path | None:

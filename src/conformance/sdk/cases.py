@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.contracts.model import Contract
-from conformance.forms import bracket_path, decode_form, encode_form
+from conformance.forms import decode_form, encode_form
+from conformance.invalid import INVALID, Where, invalid
 
 __all__ = [
     "ACCOUNT",
@@ -30,16 +31,7 @@ __all__ = [
 ACCOUNT = "{account}"
 COMPONENT_ARCHETYPE = "none"  # platform-collected: every constraint allows both values
 ERROR_COMPONENT = "payments"
-ERRORS = (
-    "missing_account",
-    "missing_components",
-    "missing_enabled",
-    "unknown_component",
-    "unknown_feature",
-    "invalid_boolean",
-    "unknown_account",
-    "constraint",
-)
+ERRORS = tuple(item.name for item in INVALID if item.sdk)  # the refusals made through an SDK
 
 
 @dataclass(frozen=True)
@@ -107,47 +99,33 @@ def component_case(contract: Contract, component: str, controller: Mapping[str, 
     )
 
 
-def error_case(contract: Contract, name: str, controllers: Mapping[str, Mapping[str, str]]) -> Case | None:
+def error_case(
+    contract: Contract, name: str, controllers: Mapping[str, Mapping[str, str] | None]
+) -> Case | None:
     """A request the target must refuse, as an SDK user could make it; None when no
     archetype lets it be made (a constraint every archetype satisfies)."""
+    item = invalid(name)
     probes = contract.conventions["probes"]
     comp = ERROR_COMPONENT
-    feat = contract.components[comp].request_features[0]
-    path = bracket_path(("components", comp))
-    enabled = {"account": ACCOUNT, "components": {comp: {"enabled": True}}}
-    if name == "missing_account":
-        return Case(name, "express", {"components": {comp: {"enabled": True}}}, error_param="account")
-    if name == "missing_components":
-        return Case(name, "express", {"account": ACCOUNT}, error_param="components")
-    if name == "missing_enabled":
-        params = {"account": ACCOUNT, "components": {comp: {"features": {feat: True}}}}
-        return Case(name, "express", params, error_param=f"{path}[enabled]")
-    if name == "unknown_component":
-        unknown = probes["unknown_component"]
-        params = {"account": ACCOUNT, "components": {unknown: {"enabled": True}}}
-        return Case(name, "express", params, error_param=bracket_path(("components", unknown)))
-    if name == "unknown_feature":
-        unknown = probes["unknown_feature"]
-        params = {"account": ACCOUNT, "components": {comp: {"enabled": True, "features": {unknown: True}}}}
-        return Case(name, "express", params, error_param=f"{path}[features][{unknown}]")
-    if name == "invalid_boolean":
-        params = {"account": ACCOUNT, "components": {comp: {"enabled": probes["invalid_boolean"]}}}
-        return Case(name, "express", params, error_param=f"{path}[enabled]")
-    if name == "unknown_account":
-        return Case(name, "express", {**enabled, "account": probes["unknown_account"]}, error_param="account")
-    if name == "constraint":
-        for constraint in contract.constraints:
-            for archetype, controller in controllers.items():
-                if (
-                    contract.allowed(constraint.component, constraint.feature, constraint.value, controller)
-                    is False
-                ):
-                    feature = {constraint.feature: constraint.value}
-                    components = {constraint.component: {"enabled": True, "features": feature}}
-                    params = {"account": ACCOUNT, "components": components}
-                    return Case(name, archetype, params, error_param=constraint.path)
-        return None
-    raise ValueError(f"no such error case: {name}")
+    where = Where(comp, contract.components[comp].request_features[0], probes)
+    archetype = "express"
+    if name == "constraint_broken":
+        found = next(
+            (
+                (arch, c)
+                for c in contract.constraints
+                for arch, controller in controllers.items()
+                if contract.allowed(c.component, c.feature, c.value, controller) is False
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        archetype, constraint = found
+        broken = (constraint.component, constraint.feature, constraint.value)
+        where = Where(comp, where.feature, probes, broken)
+    params, param = item.apply({"account": ACCOUNT, "components": {comp: {"enabled": True}}}, where)
+    return Case(name, archetype, params, error_param=param)
 
 
 def fuzzed_cases(contract: Contract, count: int, seed: int | None) -> list[Case]:

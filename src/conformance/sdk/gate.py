@@ -21,7 +21,7 @@ from conformance.checks import Checker
 from conformance.client import Exchange
 from conformance.compare import FAILURE, Outcome
 from conformance.contracts.model import Contract
-from conformance.errors import CheckSkipped, TargetUnreachable
+from conformance.errors import CheckSkipped, RunAborted, TargetUnreachable
 from conformance.oracle import ExpectedError
 from conformance.proxy import Proxy, Recorded, create_proxy
 from conformance.sdk.adapter import Adapter, AdapterError, Answer, resolve
@@ -42,8 +42,10 @@ _REQUEST_RULES = [
 ]
 
 
-class AdapterCrashed(TargetUnreachable):
-    """The adapter broke the protocol mid-run: the run cannot judge the SDK (exit 2)."""
+class AdapterCrashed(RunAborted):
+    """The adapter crashed or broke the protocol: the run cannot judge the SDK (exit 2)."""
+
+    verdict = "error"
 
 
 @dataclass(frozen=True)

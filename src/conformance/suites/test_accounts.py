@@ -10,7 +10,9 @@ import pytest
 pytestmark = [pytest.mark.conformance_defaults, pytest.mark.conformance_needs("accounts")]
 
 
-def test_archetype_created(archetype, check):
+def test_archetype_created(archetype, check, target):
+    refused = target.accounts.failed.get(archetype)
+    check.require(not refused, "accounts.archetype", "POST /v1/accounts", "an account made", refused)
     account = check.account(archetype)
     reported = account.controller or {}
     wrong = {

@@ -62,6 +62,17 @@ def _answers(check, example_params):
 @pytest.mark.parametrize("kind", ["success", "error"])
 def test_json_content_type(kind, check, example_params):
     exchange = _answers(check, example_params)[kind]
+    if kind == "success":  # the JSON of an answer that is not a session proves nothing
+        check.require(exchange.status == 200, "session.created", "status", 200, exchange.status, exchange)
+    else:
+        check.require(
+            400 <= exchange.status < 500,
+            "validation.parameter_missing",
+            "status",
+            400,
+            exchange.status,
+            exchange,
+        )
     ctype = exchange.headers.get("content-type", "")
     check.require(
         ctype.split(";")[0].strip() == "application/json",
