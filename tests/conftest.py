@@ -14,6 +14,8 @@ import pytest
 from conformance.contracts.model import Contract, load_contract
 from conformance.mock import EmbeddedServer
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "contracts"
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -68,7 +70,9 @@ def cli(tmp_path: Path) -> Iterator:
         report_dir = tmp_path / "reports"
         full_env = {k: v for k, v in os.environ.items() if k != "STRIPE_API_KEY"}
         full_env.update(env or {})
-        extra = ["--report-dir", str(report_dir), "-p", "no:cacheprovider"] if args[:1] == ("run",) else []
+        extra = ["-p", "no:cacheprovider"] if args[:1] == ("run",) else []
+        if args[:1] == ("run",) and "--report-dir" not in args:
+            extra += ["--report-dir", str(report_dir)]
         proc = subprocess.run(
             [sys.executable, "-m", "conformance.cli", *args, *extra],
             capture_output=True,
@@ -80,3 +84,17 @@ def cli(tmp_path: Path) -> Iterator:
         return Run(proc, report_dir)
 
     yield run
+
+
+@pytest.fixture
+def pytester_conformance(pytester: pytest.Pytester):
+    """``pytester_conformance(source, url=...)``: a test module of a team's own, run in
+    a pytest subprocess with the plugin loaded by its entry point, against ``url``."""
+    import textwrap
+
+    def run(source: str, *args: str, url: str | None = None) -> pytest.RunResult:
+        pytester.makepyfile(test_user=textwrap.dedent(source))
+        target = ["--conformance-base-url", url] if url else []
+        return pytester.runpytest_subprocess(*target, "-p", "no:cacheprovider", *args, timeout=120)
+
+    return run

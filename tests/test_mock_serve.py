@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from conformance.mock import behaviour, create_app
 from conformance.mock.behaviour import _ALNUM, _token
@@ -21,7 +22,7 @@ KEY = "sk_test_serve"
 def test_served_with_httptools_on_asyncio(committed):
     config = _config(create_app(committed), host="127.0.0.1", port=0)
     config.load()
-    assert config.http_protocol_class.__module__ == "uvicorn.protocols.http.httptools_impl"
+    assert issubclass(config.http_protocol_class, HttpToolsProtocol)
     assert config.loop == "asyncio"
 
 
@@ -108,3 +109,44 @@ def test_a_component_asked_with_only_enabled_answers_as_one_not_asked(committed)
         )
         assert asked.components[name] == {**bare.components[name], "enabled": True}
         assert asked.rules == bare.rules
+
+
+def test_a_connection_that_sends_nothing_is_closed(committed, serve):
+    """An idle connection is closed after the keep-alive timeout (5 s), even one that
+    never sent a byte: 2,000 of them held open cost the mock 43 MB before."""
+    url = serve(create_app(committed))
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as idle:
+        idle.settimeout(30)
+        assert idle.recv(1) == b""  # closed by the server, not by the timeout
+
+
+def test_what_the_mock_keeps_is_bounded_in_bytes(committed):
+    from conformance.mock.state import AccountStore, IdempotencyStore, StoredResponse
+
+    keys = IdempotencyStore(max_bytes=100_000)
+    for n in range(200):
+        keys.put("sk_test_x", f"key-{n}", StoredResponse("f", 200, b"x" * 5_000, {}))
+    assert keys.bytes <= 100_000 and keys.get("sk_test_x", "key-199") is not None
+    assert keys.get("sk_test_x", "key-0") is None
+    accounts = AccountStore(max_bytes=100_000)
+    for n in range(200):
+        accounts.add({"id": f"acct_{n}", "country": "x" * 5_000}, {})
+    assert accounts.bytes <= 100_000 and "acct_199" in accounts and "acct_0" not in accounts
+
+
+def test_long_values_and_idempotency_keys_are_refused(committed, serve):
+    url = serve(create_app(committed))
+    long = httpx.post(f"{url}/v1/accounts", data={"type": "custom", "country": "x" * 60_000}, auth=(KEY, ""))
+    assert long.status_code in (400, 413) and long.json()["error"]["type"] == "invalid_request_error"
+    country = httpx.post(
+        f"{url}/v1/accounts", data={"type": "custom", "country": "x" * 5_001}, auth=(KEY, "")
+    )
+    assert country.status_code == 400 and country.json()["error"]["param"] == "country"
+    made = httpx.post(f"{url}/v1/accounts", data={"type": "custom"}, auth=(KEY, ""))
+    form = {"account": made.json()["id"], "components[payments][enabled]": "true"}
+    for length, status in ((255, 200), (256, 400)):
+        answer = httpx.post(
+            f"{url}/v1/account_sessions", data=form, auth=(KEY, ""), headers={"Idempotency-Key": "k" * length}
+        )
+        assert answer.status_code == status, answer.text

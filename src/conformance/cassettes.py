@@ -23,7 +23,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,13 +35,14 @@ import yaml
 from conformance.errors import SettingsError
 from conformance.forms import FormError, decode_form
 from conformance.options import RECORD_MODES
-from conformance.redact import KEY_PATTERN, client_secrets
+from conformance.redact import KEY_PATTERN, Redactor
 
 __all__ = ["RECORDED_AT", "RECORD_MODES", "CassetteSet", "set_name"]
 
 RECORDED_AT = "X-Conformance-Recorded-At"
 KEY_PLACEHOLDER = "<api-key>"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=,+-]+")
+_NUMBERED = re.compile(r"<client_secret:(\d+)>")
 
 
 def set_name(base_url: str | None) -> str:
@@ -77,16 +78,23 @@ def form_body(r1: Any, r2: Any) -> None:
 
 
 class _Scrub:
-    """The scrubbing hooks of one cassette: its own secret numbering."""
+    """The scrubbing hooks of one cassette: its own secret numbering.
 
-    def __init__(self) -> None:
+    vcrpy runs the response hook again on every interaction it loads: a placeholder
+    keeps its number, and a value that is not one (a cassette edited by hand) gets a
+    number no placeholder of the file has, so an edit stays an edit on replay."""
+
+    def __init__(self, existing: str = "") -> None:
         self.secrets: dict[str, str] = {}
+        self.used = {int(n) for n in _NUMBERED.findall(existing)}
 
     def placeholder(self, secret: str) -> str:
-        if secret.startswith("<client_secret:"):  # vcrpy runs the hook again on loading
+        if _NUMBERED.fullmatch(secret):
             return secret
         if secret not in self.secrets:
-            self.secrets[secret] = f"<client_secret:{len(self.secrets) + 1}>"
+            number = max(self.used, default=0) + 1
+            self.used.add(number)
+            self.secrets[secret] = f"<client_secret:{number}>"
         return self.secrets[secret]
 
     def request(self, request: Any) -> Any:
@@ -102,22 +110,17 @@ class _Scrub:
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
         raw = response.get("body", {}).get("string", b"")
+        content = raw if isinstance(raw, bytes) else str(raw).encode()
+        learner = Redactor()
+        learner.learn_bytes(content)  # from the bytes: parsed or not, duplicate keys included
         text = _body_text(raw)
-        with suppress(ValueError):
-            self._collect(json.loads(text))
-        for secret, placeholder in sorted(self.secrets.items(), key=lambda kv: -len(kv[0])):
-            if secret == placeholder:
-                continue
-            text = text.replace(secret, placeholder)
+        for secret in sorted(learner.secrets(), key=len, reverse=True):
+            text = text.replace(secret, self.placeholder(secret))
         text = KEY_PATTERN.sub(KEY_PLACEHOLDER, text)
         response["body"]["string"] = text.encode() if isinstance(raw, bytes) else text
         if not any(name.lower() == RECORDED_AT.lower() for name in response["headers"]):
             response["headers"][RECORDED_AT] = [repr(time.time())]  # not again when loading
         return response
-
-    def _collect(self, data: Any) -> None:
-        for secret in client_secrets(data):
-            self.placeholder(secret)
 
 
 @dataclass
@@ -166,7 +169,7 @@ class CassetteSet:
             decode_compressed_response=True,
         )
         recorder.register_matcher("form_body", form_body)
-        scrub = _Scrub()
+        scrub = _Scrub(path.read_text(errors="replace") if path.is_file() else "")
         try:
             with recorder.use_cassette(
                 str(path),

@@ -148,30 +148,6 @@ def _contract(option: str | None) -> Contract:
         raise UsageError(f"cannot load contracts from {directory}: {exc}") from exc
 
 
-def _preflight(base_url: str) -> None:
-    """One request to see that something answers HTTP there (standard library only:
-    the HTTP client's own imports are left to pytest, which rewrites assertions)."""
-    import http.client
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(base_url)
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise UsageError(f"invalid --base-url {base_url!r}: {exc}") from exc
-    if not parts.hostname:
-        raise UsageError(f"invalid --base-url {base_url!r}: no host")
-    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = kind(parts.hostname, port, timeout=10)
-    try:
-        conn.request("POST", parts.path.rstrip("/") + "/v1/account_sessions")
-        conn.getresponse().read()
-    except (OSError, http.client.HTTPException) as exc:
-        raise UsageError(f"target {base_url} is unreachable: {type(exc).__name__}: {exc}") from exc
-    finally:
-        conn.close()
-
-
 def _values(args: argparse.Namespace) -> dict[str, Any]:
     """The table's options as the command line parsed them, by option name."""
     from conformance.options import OPTIONS
@@ -210,8 +186,6 @@ def _run(args: argparse.Namespace, rest: list[str], *, markexpr: str | None = No
     settings.check_report_dir()
     contract = _contract(settings.contracts)
     values["contracts"] = str(contract.directory)
-    if settings.base_url and not settings.replaying and not settings.dry_run:
-        _preflight(settings.base_url)
     if values.get("api-key"):  # by environment, not argv: xdist workers inherit it, `ps` does not show it
         os.environ["STRIPE_API_KEY"] = values["api-key"]
     package = Path(conformance.__file__).resolve().parent

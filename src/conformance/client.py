@@ -125,7 +125,8 @@ class Exchange:
     def _parse(self) -> Any:
         text = self.content[:4000].decode("utf-8", "replace")
         if self.truncated:
-            return NotJSON("", f"an answer of {self.size:,} bytes, larger than the suite reads")
+            size = f"{self.size:,} bytes or more"
+            return NotJSON("", f"an answer of {size}, larger than the {len(self.content):,} the suite reads")
         try:
             parsed = json.loads(self.content)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -393,13 +394,20 @@ class Client:
         request = self._http.build_request(method, path, content=body, headers=dict(headers), timeout=timeout)
         response = self._http.send(request, stream=True)
         try:
-            chunks, kept, size = [], 0, 0
+            chunks, size = [], 0
             for chunk in response.iter_bytes():
+                chunks.append(chunk)
                 size += len(chunk)
-                if kept < self.limits.max_body:
-                    piece = chunk[: self.limits.max_body - kept]
-                    chunks.append(piece)
-                    kept += len(piece)
+                if size > self.limits.max_body:  # not read further: its size, if it said, is kept
+                    declared = response.headers.get("content-length", "")
+                    size = max(size, int(declared)) if declared.isdigit() else size
+                    return (
+                        response.status_code,
+                        response.headers,
+                        b"".join(chunks)[: self.limits.max_body],
+                        size,
+                        str(response.url),
+                    )
                 if time.monotonic() > deadline:
                     raise _Slow(f"the answer took longer than {timeout:.0f} s (--timeout)")
             return response.status_code, response.headers, b"".join(chunks), size, str(response.url)

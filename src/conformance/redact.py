@@ -124,8 +124,10 @@ class Redactor:
             for value in _unescape(match.group(1)):
                 self.secret(value)
 
-    def learn_answer(self, content: bytes, data: Any = None) -> None:
-        self.learn_bytes(content)
+    def secrets(self) -> list[str]:
+        """The client secrets learned so far (for a cassette's own placeholders)."""
+        with self._lock:
+            return list(self._secrets)
 
     def learn(self, data: Any) -> None:
         """Register every ``client_secret`` value inside parsed JSON."""

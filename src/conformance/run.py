@@ -108,7 +108,7 @@ class Run:
                 "dry-run" if settings.dry_run else "embedded",
                 settings.rate,
             )
-        limits = Limits(timeout=settings.timeout, deadline=self.deadline)
+        limits = _limits(settings, self.deadline)
         client = Client(base_url, key, api_version=settings.api_version, rate=rate, limits=limits)
         client.replay_errors = self.replay_errors
         ledger = Ledger(self.run_dir / "ledger.jsonl" if self.run_dir else None)
@@ -189,11 +189,19 @@ class Run:
         return cleanup
 
 
+def _limits(settings: Settings, deadline: float) -> Limits:
+    """A request's timeout, the run's deadline, and waiting on a throttling target
+    bounded by a quarter of the run (at most two minutes)."""
+    return Limits(
+        timeout=settings.timeout, deadline=deadline, throttle_budget=min(120.0, settings.max_duration / 4)
+    )
+
+
 def worker_target(context: dict[str, Any], settings: Settings, contract: Contract, workers: int) -> Target:
     """The target of a run another process opened: same URL, same accounts, same profile."""
     key = settings.resolved_key()
     rate = context["rate"] / workers if context.get("rate") else None  # the cap is for the run
-    limits = Limits(timeout=settings.timeout, deadline=context["deadline"])
+    limits = _limits(settings, context["deadline"])
     client = Client(context["base_url"], key, api_version=settings.api_version, rate=rate, limits=limits)
     target = Target(
         context["name"],

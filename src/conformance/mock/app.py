@@ -29,6 +29,8 @@ from conformance.redact import KEY_PATTERN, key_in, mask
 __all__ = ["MAX_BODY", "create_app"]
 
 MAX_BODY = 64 * 1024
+MAX_VALUE = 5000  # characters of one parameter's value (Stripe's limit for strings)
+MAX_IDEMPOTENCY_KEY = 255  # characters of an Idempotency-Key (Stripe's limit)
 _FORM = "application/x-www-form-urlencoded"
 # one encoder for every answer: json.dumps(..., separators=...) makes a new one each call
 _to_json = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
@@ -70,6 +72,22 @@ class _RateLimit:
             return False
 
 
+def _too_long(params: dict[str, Any], prefix: str = "") -> str | None:
+    """The bracket path of the first value longer than MAX_VALUE characters, if any."""
+    for name, value in params.items():
+        path = f"{prefix}[{name}]" if prefix else str(name)
+        if isinstance(value, dict):
+            found = _too_long(value, path)
+            if found is not None:
+                return found
+        elif isinstance(value, list):
+            if any(isinstance(v, str) and len(v) > MAX_VALUE for v in value):
+                return path
+        elif isinstance(value, str) and len(value) > MAX_VALUE:
+            return path
+    return None
+
+
 def create_app(
     contract: Contract,
     behaviour: Behaviour | None = None,
@@ -104,7 +122,17 @@ def create_app(
                 f"Invalid request: the body must be {_FORM}, not {ctype or 'untyped'}.",
             )
         try:
-            return decode_form(body)
+            params = decode_form(body)
+            long = _too_long(params)
+            if long is not None:
+                return decide.error(
+                    400,
+                    "invalid_request_error",
+                    f"Invalid request: {long} is longer than {MAX_VALUE} characters.",
+                    param=long,
+                    code="parameter_invalid",
+                )
+            return params
         except FormError as exc:
             return decide.error(
                 400,
@@ -155,6 +183,14 @@ def create_app(
             )
             if not idem:
                 return _respond(handler(request, params, key), headers=extra)
+            if len(idem) > MAX_IDEMPOTENCY_KEY:
+                return _respond(
+                    decide.error(
+                        400,
+                        "invalid_request_error",
+                        f"Invalid Idempotency-Key: at most {MAX_IDEMPOTENCY_KEY} characters.",
+                    )
+                )
             fingerprint = json.dumps([request.method, request.url.path, params], sort_keys=True)
             stored = idempotency.get(key, idem)
             if stored is not None:

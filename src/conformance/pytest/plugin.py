@@ -178,3 +178,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Last words, on stderr: what could not be deleted, and why a stopped run stopped."""
     for line in left_behind(config):
         print(line, file=sys.stderr)
+    results = config.stash.get(RESULTS, None)
+    if results is not None and results.aborted is not None:
+        verdict, message = results.aborted
+        ran = sum(1 for c in results.checks.values() if c.outcome not in ("not run", "skipped"))
+        checks = len(results.checks)
+        print(f"conformance: {verdict}: {message} ({ran} of {checks} checks ran)", file=sys.stderr)

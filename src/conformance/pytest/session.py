@@ -79,12 +79,15 @@ def open_run(config: pytest.Config) -> Target:
     config.stash[RUN] = run
     try:
         target = run.open(_around(config, "_session_setup.yaml"))
-    except SettingsError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    except RunAborted as exc:
-        raise pytest.UsageError(f"{exc.verdict}: {exc}") from None
-    except UnplayedRequest as exc:
-        raise pytest.UsageError(f"replay: {exc}; record the set again") from None
+    except BaseException as exc:  # the profile stopped: delete what it made, then say why
+        close_run(config)
+        if isinstance(exc, SettingsError):
+            raise pytest.UsageError(str(exc)) from None
+        if isinstance(exc, RunAborted):
+            raise pytest.UsageError(f"{exc.verdict}: {exc}") from None
+        if isinstance(exc, UnplayedRequest):
+            raise pytest.UsageError(f"replay: {exc}; record the set again") from None
+        raise
     if recording is not None:
         recording.started(target)
     config.stash[TARGET] = target
