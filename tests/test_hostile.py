@@ -361,6 +361,7 @@ def test_huge_answers_are_not_held(committed, tmp_path):
     summary = json.loads((report / "summary.json").read_text())
     assert summary["verdict"] == "does not conform"
     assert "larger than the" in json.dumps(summary)
+    assert len(server.made) >= 3 and all(server.deletes(a) == 1 for a in server.made)
 
 
 def test_json_nested_ten_thousand_deep_is_a_finding(committed, cli, tmp_path):
@@ -375,6 +376,7 @@ def test_json_nested_ten_thousand_deep_is_a_finding(committed, cli, tmp_path):
     assert run.code == 1 and "RecursionError" not in out and "Traceback" not in out
     assert len(out.splitlines()) < 300
     assert "nested deeper than 64 levels" in json.dumps(run.summary)
+    swept(run, server, tmp_path)
 
 
 @pytest.mark.parametrize(

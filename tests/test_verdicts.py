@@ -196,3 +196,28 @@ def test_accounts_are_made_the_way_the_target_takes_them(committed, serve, cli):
     assert outcomes["test_account_lifecycle"] == "passed"
     assert outcomes["test_state_machine"] == "passed"
     assert "expected 200, received 400" not in run.stdout
+
+
+def test_kept_accounts_are_named_in_the_curl_lines(committed, serve, cli):
+    """--keep-accounts: nothing is deleted at the end; the accounts are listed, and a curl
+    line names its account as it is (no snippet that makes another)."""
+    server = Hostile(committed, behaviour=WrongDefault(committed))
+    url = serve(server)
+    run = cli(
+        "run",
+        "--base-url",
+        url,
+        "--keep-accounts",
+        "-m",
+        "defaults",
+        "-k",
+        "requested_component_defaults and payouts",
+    )
+    assert run.code == 1
+    kept = run.summary["accounts"]["left"]
+    assert run.summary["accounts"]["kept"] and len(kept) == 3 and all(server.deletes(a) == 0 for a in kept)
+    failed = next(c for c in run.summary["checks"] if c["outcome"] == "failed")
+    curl = failed["evidence"][0]["exchange"]["curl"]
+    assert curl.startswith("curl") and any(a in curl for a in kept)
+    assert '"instant_payouts"' in _bash(curl, "sk_test_kept")
+    assert f"kept (--keep-accounts): {kept[0]}" in run.stdout or kept[0] in run.stdout

@@ -1,22 +1,48 @@
 """Evidence a person can act on: a ``curl`` line that replays a request, and bounded,
-redacted excerpts of answers."""
+redacted excerpts of answers; and what an answer that is not usable JSON is."""
 
 from __future__ import annotations
 
 import json
 import shlex
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from conformance.client import Exchange
     from conformance.redact import Redactor
 
-__all__ = ["MAX_EXCERPT", "curl_line", "excerpt"]
+__all__ = ["MAX_EXCERPT", "NotJSON", "curl_line", "excerpt", "json_depth"]
 
 MAX_EXCERPT = 16 * 1024  # characters of an answer kept as evidence
 _FORM = "application/x-www-form-urlencoded"
 _ID = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"id\"])'"
+
+
+@dataclass(frozen=True)
+class NotJSON:
+    """A body that could not be taken as JSON: not JSON, too large, or nested too deeply."""
+
+    text: str
+    reason: str = "not JSON"
+
+    def __repr__(self) -> str:
+        return f"({self.reason}: {self.text[:60]!r})"
+
+
+def json_depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests, counting up to ``limit + 1`` (no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _base(exchange: Exchange) -> str:
@@ -82,8 +108,6 @@ def curl_line(
 
 def excerpt(body: Any, redactor: Redactor) -> Any:
     """An answer as evidence: redacted, and at most :data:`MAX_EXCERPT` characters."""
-    from conformance.client import NotJSON
-
     if isinstance(body, NotJSON):
         text = redactor.text(body.text[:2000])
         return text if body.reason == "not JSON" else f"({body.reason}) {text}".rstrip()

@@ -14,14 +14,28 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 from conformance.catalogue import Rule, catalogue
 from conformance.contracts.model import Contract
 from conformance.contracts.rules import condition_holds
+from conformance.expected import (
+    ANY,
+    EXPIRY,
+    SECRET,
+    Accounts,
+    Expected,
+    ExpectedError,
+    ExpectedSession,
+    Undecided,
+    flat_controller,
+)
+from conformance.expected import is_map as _is_map
 
 __all__ = [
+    "ANY",
+    "EXPIRY",
+    "SECRET",
     "Accounts",
     "Expected",
     "ExpectedError",
@@ -32,84 +46,7 @@ __all__ = [
     "flat_controller",
 ]
 
-# account id -> its controller as flat dotted fields, or None when not known
-Accounts = Mapping[str, Mapping[str, str] | None]
 _BOOLEANS = ("true", "false")
-
-
-def _is_map(value: object) -> TypeGuard[Mapping[Any, Any]]:
-    """``isinstance(value, Mapping)``, quicker for the dicts a decoded form holds."""
-    return isinstance(value, (dict, Mapping))  # a dict is seen first, without the ABC's check
-
-
-@dataclass(frozen=True)
-class Undecided:
-    """A constraint the request meets whose condition is on controller fields the
-    target did not report: refusing and accepting are both possible answers."""
-
-    param: str
-    rule: Rule
-    unknown: tuple[str, ...]  # the controller fields it depends on
-
-
-@dataclass(frozen=True)
-class ExpectedError:
-    status: int
-    type: str
-    param: str | None
-    code: str | None
-    rule: Rule
-    deeper_ok: bool = False  # an object sent where a value belongs: its inner path may be named
-    # other problems of the same request with the same status and type: which one a
-    # server names first is not documented, so naming any of them is right
-    alternatives: tuple[str, ...] = ()
-    deeper: tuple[str, ...] = ()  # alternatives whose inner paths may be named too
-
-    def names(self, param: object) -> bool:
-        """Whether an error naming ``param`` names what this expectation means."""
-        if self.param is None or param == self.param or param in self.alternatives:
-            return True
-        if not isinstance(param, str):
-            return False
-        heads = (*((self.param,) if self.deeper_ok else ()), *self.deeper)
-        return any(param.startswith(head + "[") for head in heads)
-
-
-@dataclass(frozen=True)
-class ExpectedSession:
-    account: str
-    livemode: bool
-    components: dict[str, dict[str, Any]]  # name -> {"enabled": bool, "features": {f: bool | None}}
-    rules: dict[tuple[str, ...], Rule]  # (component[, "enabled" | "features"[, feature]]) -> rule
-    object: str = "account_session"
-    fields: tuple[tuple[str, str], ...] = ()  # every documented top-level field and its JSON type
-    expires_within: tuple[int, int] = (86400, 120)  # at most this many seconds ahead, this clock skew
-    undecided: tuple[Undecided, ...] = ()
-    unknown: dict[tuple[str, str], tuple[str, ...]] = dataclasses.field(default_factory=dict)
-
-    def rule_at(self, path: tuple[str, ...]) -> Rule:
-        while path and path not in self.rules:
-            path = path[:-1]
-        return self.rules[path] if path else self.rules[()]
-
-
-Expected = ExpectedSession | ExpectedError
-
-
-def flat_controller(account: Mapping[str, Any]) -> dict[str, str]:
-    """``{"controller": {"losses": {"payments": "stripe"}}}`` becomes
-    ``{"controller.losses.payments": "stripe"}``."""
-    flat: dict[str, str] = {}
-
-    def walk(prefix: str, node: Any) -> None:
-        if isinstance(node, Mapping):
-            for key, value in node.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), value)
-        elif isinstance(node, str | bool):
-            flat[prefix] = str(node).lower() if isinstance(node, bool) else node
-
-    walk("controller", account.get("controller") or {})
-    return flat
 
 
 class Oracle:
@@ -123,11 +60,7 @@ class Oracle:
         self._by_feature = {(c.component, c.feature, c.value): c for c in contract.constraints}
         self._request_features = {n: frozenset(c.request_features) for n, c in contract.components.items()}
         self._object = str(conv.get("object", "account_session"))
-        types = {"timestamp": "integer"}
-        self._fields = tuple(
-            (name, types.get(info["type"], info["type"]))
-            for name, info in contract.fields.get("response", {}).items()
-        )
+        self._fields = contract.fields.get("response", {})
         window = conv.get("expires_at", {})
         self._window = (
             int(window.get("max_seconds_ahead", 86400)),
@@ -310,11 +243,21 @@ class Oracle:
             livemode,
             components,
             rules,
-            object=self._object,
-            fields=self._fields,
+            fields=self._expected_fields(account, livemode),
             expires_within=self._window,
             unknown=unknown,
         )
+
+    def _expected_fields(self, account: str, livemode: bool) -> tuple[tuple[str, str, Any], ...]:
+        values = {"object": self._object, "account": account, "livemode": livemode}
+        found = []
+        for name, info in self._fields.items():
+            if name == "components":
+                continue  # compared component by component
+            kind = "integer" if info["type"] == "timestamp" else info["type"]
+            what = SECRET if info.get("secret") else EXPIRY if info["type"] == "timestamp" else ANY
+            found.append((name, kind, values.get(name, what)))
+        return tuple(found)
 
     def _depends(self, component: str, feature: str, controller: Mapping[str, str] | None) -> tuple[str, ...]:
         """The controller fields a default needs that ``controller`` does not hold."""

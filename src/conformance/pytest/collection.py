@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.results import CATEGORIES, CATEGORY_KEY
+from conformance.outcomes import CATEGORY_KEY
+from conformance.pytest.markers import category_of, is_check, marker
+from conformance.summaries import CATEGORIES
 
 __all__ = [
     "DOCUMENTED_MARKER",
@@ -20,7 +22,6 @@ __all__ = [
     "register_markers",
 ]
 
-PREFIX = "conformance_"
 DOCUMENTED_MARKER = "conformance_documented_cassettes"
 NEEDS_MARKER = "conformance_needs"  # conformance_needs("accounts"): runs without Account Sessions
 _DESCRIPTIONS = {
@@ -34,12 +35,6 @@ _DESCRIPTIONS = {
     "sdk": "what an SDK sends and parses",
     "drift": "differences from the contract that are growth, not faults",
 }
-_CATEGORY = pytest.StashKey[str | None]()
-
-
-def marker(category: str) -> str:
-    """The marker of a category: ``shape`` -> ``conformance_shape``."""
-    return PREFIX + category
 
 
 def register_markers(config: pytest.Config) -> None:
@@ -52,20 +47,6 @@ def register_markers(config: pytest.Config) -> None:
         "markers",
         f"{NEEDS_MARKER}(what): what of the target a check needs: 'sessions' (the default) or 'accounts'",
     )
-
-
-def category_of(item: pytest.Item) -> str | None:
-    """The conformance category of a test, or None for any other test (cached)."""
-    found = item.stash.get(_CATEGORY, "")
-    if found == "":
-        names = {m.name for m in item.iter_markers()}
-        found = next((c for c in CATEGORIES if marker(c) in names), None)
-        item.stash[_CATEGORY] = found
-    return found
-
-
-def is_check(item: pytest.Item) -> bool:
-    return category_of(item) is not None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -17,15 +17,19 @@ from conformance.pytest.session import session_target
 
 if TYPE_CHECKING:
     from conformance.checks import Checker
+    from conformance.client import Client
     from conformance.contracts.model import Contract
     from conformance.fuzz.runner import FuzzRunner
     from conformance.oracle import Oracle
-    from conformance.target import Target
+    from conformance.target import Account, Target
 
 __all__ = [
+    "conformance_accounts",
     "conformance_check",
+    "conformance_client",
     "conformance_contract",
     "conformance_fuzz",
+    "conformance_mock_url",
     "conformance_offline_check",
     "conformance_oracle",
     "conformance_target",
@@ -51,6 +55,32 @@ def conformance_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """The server under test (``--conformance-base-url``, else the embedded mock on a
     free loopback port), its client, its profile and the connected accounts made on it."""
     yield from session_target(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def conformance_mock_url() -> Iterator[str]:
+    """The URL of an embedded reference mock of its own, on a free loopback port, for
+    the session (a team's fake can be compared with it, or its own tests pointed at it)."""
+    from conformance.contracts.model import load_contract
+    from conformance.mock import EmbeddedServer, create_app
+    from conformance.paths import contracts_dir
+
+    with EmbeddedServer(create_app(load_contract(contracts_dir()))) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def conformance_client(conformance_target: Target) -> Client:
+    """The target's HTTP client: bracket forms, the key, pacing, bounded retries and
+    answers; every call returns an Exchange (what was sent and what came back)."""
+    return conformance_target.client
+
+
+@pytest.fixture(scope="session")
+def conformance_accounts(conformance_target: Target) -> dict[str, Account]:
+    """The run's connected accounts by archetype (``full``, ``express``, ``none``), as
+    the target profile made them; each has ``.id`` and ``.controller`` (as reported)."""
+    return dict(conformance_target.accounts.made)
 
 
 def reproduce_line(config: pytest.Config, item: pytest.Item) -> str:

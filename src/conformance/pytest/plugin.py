@@ -26,9 +26,12 @@ from conformance.errors import (
 from conformance.outcomes import ABORTED, first_inconclusive
 from conformance.pytest.collection import is_check, pytest_collection_modifyitems, register_markers
 from conformance.pytest.fixtures import (
+    conformance_accounts,
     conformance_check,
+    conformance_client,
     conformance_contract,
     conformance_fuzz,
+    conformance_mock_url,
     conformance_offline_check,
     conformance_oracle,
     conformance_target,
@@ -45,9 +48,12 @@ from conformance.pytest.session import (
 from conformance.results import Results
 
 __all__ = [
+    "conformance_accounts",
     "conformance_check",
+    "conformance_client",
     "conformance_contract",
     "conformance_fuzz",
+    "conformance_mock_url",
     "conformance_offline_check",
     "conformance_oracle",
     "conformance_target",

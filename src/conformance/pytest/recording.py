@@ -20,6 +20,7 @@ import pytest
 
 from conformance.cassettes import CassetteSet
 from conformance.errors import SettingsError
+from conformance.pytest.markers import is_check
 
 if TYPE_CHECKING:
     from conformance.target import Target
@@ -90,8 +91,6 @@ class Recording:
 
     @pytest.fixture(autouse=True)
     def _conformance_cassette(self, request: pytest.FixtureRequest) -> Iterator[None]:
-        from conformance.pytest.collection import is_check
-
         if not is_check(request.node):
             yield
             return

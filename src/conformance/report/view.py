@@ -57,6 +57,48 @@ def _facts(summary: dict[str, Any]) -> list[tuple[str, str]]:
     return facts
 
 
+def _profile(summary: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """The target profile as (what, what was found, whether it stops checks from running)."""
+    profile = summary.get("target_profile")
+    if not isinstance(profile, dict):
+        return []
+    reported = {True: "reported", False: "not reported: defaults that depend on it are inconclusive"}
+    rows = [
+        (
+            "accounts made with",
+            str(profile.get("accounts", "")),
+            profile.get("accounts") in ("missing", "refused"),
+        ),
+        (
+            "controller",
+            reported.get(bool(profile["controller_reported"]), "")
+            if isinstance(profile.get("controller_reported"), bool)
+            else "unknown",
+            profile.get("controller_reported") is False,
+        ),
+        ("Account Sessions", str(profile.get("sessions", "")), profile.get("sessions") == "missing"),
+        ("API key", str(profile.get("key", "")), False),
+    ]
+    life = profile.get("lifecycle") or {}
+    if life:
+        shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in life.items())
+        rows.insert(2, ("account lifecycle", shown, False))
+    if profile.get("missing"):
+        rows.append(("not run, because", str(profile["missing"]), True))
+    accounts = summary.get("accounts")
+    if isinstance(accounts, dict):
+        left = ", ".join(accounts.get("left") or []) or "none"
+        kept = " (kept: --keep-accounts)" if accounts.get("kept") else ""
+        rows.append(
+            (
+                "accounts",
+                f"{accounts.get('made', 0)} made, left behind: {left}{kept}",
+                bool(accounts.get("left")) and not kept,
+            )
+        )
+    return rows
+
+
 def _categories(summary: dict[str, Any]) -> list[dict[str, Any]]:
     table = summary.get("categories", {})
     names = list(CATEGORY_ORDER) + [n for n in table if n not in CATEGORY_ORDER]
@@ -161,6 +203,7 @@ def build_view(summary: dict[str, Any], history: History) -> dict[str, Any]:
         "verdict": verdict,
         "verdict_class": _VERDICTS.get(verdict, "down"),
         "stopped": summary.get("stopped"),
+        "profile": _profile(summary),
         "counts": summary.get("counts", {}),
         "pass_rate": pass_rate(summary.get("counts", {})),
         "facts": _facts(summary),
