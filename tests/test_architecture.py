@@ -18,7 +18,7 @@ LAYERS = {
     4: {"mock", "settings", "client", "exchange", "evidence", "target", "profile", "run"}
     | {"cassettes", "documented", "proxy"},
     5: {"checks", "fuzz", "sdk"},
-    6: {"results", "summaries", "report", "pytest", "suites", "cli", "__init__"},
+    6: {"results", "summaries", "report", "pytest", "suites", "launch", "cli", "__init__"},
 }
 TOP = {name: layer for layer, names in LAYERS.items() for name in names}
 MAX_LINES = 350  # "near 300": a module past this is split

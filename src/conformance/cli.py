@@ -7,11 +7,7 @@ or an unreachable target (one line on stderr, no traceback).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
-import random
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,17 +15,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from conformance import __version__
 from conformance.errors import SettingsError
+from conformance.launch import USAGE_ERROR, UsageError, load, run_suites
 
 if TYPE_CHECKING:
     from conformance.contracts.model import Contract
 
 __all__ = ["main"]
-
-USAGE_ERROR = 2
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported in one line, exit 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -119,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in ("run", "sdk") and rest:
             raise UsageError(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "run":
-            return _run(args, rest)
+            return run_suites(args, rest)
         if args.command == "serve":
             return _serve(args)
         if args.command == "sdk":
@@ -138,85 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _contract(option: str | None) -> Contract:
-    from conformance.contracts.model import load_contract
-    from conformance.paths import contracts_dir
-
-    directory = Path(option).resolve() if option else contracts_dir()
-    try:
-        return load_contract(directory)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot load contracts from {directory}: {exc}") from exc
-
-
-def _values(args: argparse.Namespace) -> dict[str, Any]:
-    """The table's options as the command line parsed them, by option name."""
-    from conformance.options import OPTIONS
-
-    return {o.name: getattr(args, o.dest) for o in OPTIONS if hasattr(args, o.dest)}
-
-
-def _markers(expression: str) -> str:
-    """``-m "shape or validation"`` in the plugin's marker names; any other name is refused."""
-    from conformance.pytest.collection import marker
-    from conformance.results import CATEGORIES
-
-    def swap(match: re.Match[str]) -> str:
-        word = match.group(0)
-        if word in ("and", "or", "not"):
-            return word
-        if word not in CATEGORIES:
-            raise UsageError(f"unknown category {word!r} in -m: use {', '.join(CATEGORIES)}")
-        return marker(word)
-
-    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", swap, expression)
-
-
-def _run(args: argparse.Namespace, rest: list[str], *, markexpr: str | None = None) -> int:
-    import pytest
-
-    import conformance
-    from conformance.options import cli_flags
-    from conformance.settings import Settings
-
-    values = _values(args)
-    if "seed" in values and values["seed"] is None:
-        values["seed"] = random.randrange(2**31)  # every run has a seed, printed and kept
-    settings = Settings.from_values(values)
-    settings.check()
-    settings.check_report_dir()
-    contract = _contract(settings.contracts)
-    values["contracts"] = str(contract.directory)
-    if values.get("api-key"):  # by environment, not argv: xdist workers inherit it, `ps` does not show it
-        os.environ["STRIPE_API_KEY"] = values["api-key"]
-    package = Path(conformance.__file__).resolve().parent
-    pytest_args = [
-        "-c",
-        str(package / "suites" / "pytest.ini"),
-        "--rootdir",
-        str(package),
-        "--pyargs",
-        "conformance.suites",
-        *cli_flags(values),
-    ]
-    expression = markexpr or getattr(args, "markexpr", None)
-    if expression:
-        pytest_args += ["-m", _markers(expression)]
-    if not any(a.startswith(("-v", "--verbose", "--tb", "-r")) for a in rest):
-        # the conformance section groups failures by broken rule; -v shows every check's block
-        pytest_args += ["--tb=no", "-rN"]
-    held = io.StringIO()  # pytest's usage errors come as several lines: keep one
-    with contextlib.redirect_stderr(held):
-        code = int(pytest.main([*pytest_args, *rest]))
-    errors = held.getvalue()
-    if code == 4:
-        lines = [ln for ln in errors.splitlines() if "error:" in ln.lower()] or ["error: bad arguments"]
-        raise UsageError(re.split("error:", lines[-1], maxsplit=1, flags=re.I)[-1].strip())
-    sys.stderr.write(errors)
-    if code in (0, 1):
-        return code
-    if code == 5:
-        raise UsageError("no checks selected (see -m and -k)")
-    return USAGE_ERROR
+    contract: Contract = load(option)
+    return contract
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -239,7 +153,7 @@ def _sdk(args: argparse.Namespace, rest: list[str]) -> int:
         resolve(args.conformance_adapter)
     except AdapterError as exc:
         raise UsageError(str(exc)) from exc
-    return _run(args, rest, markexpr="sdk")
+    return run_suites(args, rest, markexpr="sdk")
 
 
 def _proxy(args: argparse.Namespace) -> int:

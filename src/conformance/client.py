@@ -51,6 +51,7 @@ __all__ = [
 _FORM = "application/x-www-form-urlencoded"
 _UNSET: Any = object()
 _RETRY_STATUSES = (502, 503)
+SLOW = 0.01  # seconds an answer takes past which a target counts as slow
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,16 @@ class Client:
         self.sent: Counter[str] = Counter()  # requests sent, by "METHOD /route"
         self.retried: Counter[str] = Counter()  # retries, by cause: 429, 5xx, no answer
         self.waited = 0.0  # seconds spent waiting to retry
+        self._took = 0.0  # a moving average of how long an answer takes
 
     def close(self) -> None:
         self._http.close()
+
+    @property
+    def slow(self) -> bool:
+        """Whether answers take long enough (10 ms and more) for requests in flight
+        together to pay off; on a quick target, threads would only add work."""
+        return self._took > SLOW
 
     def pace(self) -> None:
         """Wait for the next slot under the rate cap (for requests sent by other means)."""
@@ -206,6 +214,7 @@ class Client:
                 raw,
             )
             self.redactor.learn_bytes(content)
+            self._took = 0.8 * self._took + 0.2 * exchange.elapsed if self._took else exchange.elapsed
             return exchange
 
     def _before_sending(self) -> float:

@@ -108,6 +108,14 @@ OPTIONS: tuple[Option, ...] = (
         default=1800.0,
     ),
     Option(
+        "concurrency",
+        "requests in flight at once: generated cases are sent in batches, and a slow target's"
+        " checks spread over as many workers (default: 8; recording cassettes: 1)",
+        "N",
+        positive_int,
+        default=8,
+    ),
+    Option(
         "keep-accounts",
         "do not delete the connected accounts at the end (their ids are listed, for curl replays)",
         flag=True,

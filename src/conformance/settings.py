@@ -34,6 +34,7 @@ class Settings:
     rate: float | None = None
     timeout: float = 15.0
     max_duration: float = 1800.0
+    concurrency: int = 8
     keep_accounts: bool = False
     profile: str = "ci"
     max_examples: int | None = None

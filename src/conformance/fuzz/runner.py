@@ -9,8 +9,9 @@ seed and a ``curl`` line to replay it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -28,12 +29,13 @@ __all__ = ["BATCH", "PROFILES", "FuzzFailure", "FuzzRunner", "StrategyError"]
 # examples per fuzz test, and steps per stateful run, by budget
 PROFILES: dict[str, dict[str, int]] = {
     "dev": {"max_examples": 30, "stateful_steps": 15},
-    "ci": {"max_examples": 200, "stateful_steps": 25},
+    "ci": {"max_examples": 200, "stateful_steps": 20},
     "nightly": {"max_examples": 4000, "stateful_steps": 60},
 }
 
 
-BATCH = 4  # generated cases per hypothesis example
+BATCH = 8  # generated cases per hypothesis example, sent together (up to --concurrency at once)
+Sent = TypeVar("Sent")
 
 
 class FuzzFailure(AssertionError):
@@ -59,8 +61,11 @@ class FuzzRunner:
         max_examples: int | None,
         seed: Any,
         replay: Replayer | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.check = check
+        self.concurrency = concurrency  # requests in flight at once
+        self._pool: ThreadPoolExecutor | None = None
         self.replay = replay  # re-judges a recorded cassette instead of generating cases
         self.budget = PROFILES[profile]
         self.max_examples = max_examples or self.budget["max_examples"]
@@ -92,12 +97,31 @@ class FuzzRunner:
         exchange = self.check.send(form=case.form(account.id))
         return exchange, self.expect(exchange.form)
 
-    def valid(self, case: Case) -> None:
-        exchange, expected = self.send(case)
+    def send_all(self, send: Callable[[Any], Sent], items: Sequence[Any]) -> list[Sent]:
+        """``send`` each item, up to ``concurrency`` at once; answers in the items' order
+        (so judging, shrinking and cassettes stay in a deterministic order)."""
+        if self.concurrency <= 1 or len(items) <= 1 or not self.check.target.client.slow:
+            return [send(item) for item in items]  # a quick target: threads would only add work
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="conformance-send")
+        futures = [self._pool.submit(send, item) for item in items]
+        results: list[Sent] = []
+        stopped: BaseException | None = None
+        for future in futures:  # every one waited for: none left running behind a failure
+            try:
+                results.append(future.result())
+            except BaseException as exc:
+                stopped = stopped or exc
+        if stopped is not None:
+            raise stopped
+        return results
+
+    def valid(self, case: Case, sent: tuple[Exchange, Expected]) -> None:
+        exchange, expected = sent
         self.judge(case, exchange, expected)
 
-    def invalid(self, case: Case) -> None:
-        exchange, expected = self.send(case)
+    def invalid(self, case: Case, sent: tuple[Exchange, Expected]) -> None:
+        exchange, expected = sent
         if not isinstance(expected, ExpectedError) or not expected.names(case.param):
             raise StrategyError(f"the oracle reads {case.describe()} as {expected}")
         self.judge(case, exchange, expected)
@@ -156,21 +180,39 @@ class FuzzRunner:
             outcome.add(FAILURE, "value", path, self.check.rules[rule_id], expected, actual)
             raise FuzzFailure(case, outcome, exchange, self.check.redactor)
 
-    def explore(self, strategy: st.SearchStrategy[Any], body: Callable[[Any], None]) -> None:
-        """Run ``body`` over ``strategy``; record and fail with the minimal failing case.
+    def explore(
+        self,
+        strategy: st.SearchStrategy[Any],
+        send: Callable[[Any], Sent],
+        judge: Callable[[Any, Sent], None],
+        *,
+        batch: int = BATCH,
+    ) -> None:
+        """Send and judge cases drawn from ``strategy``; record and fail with the minimal
+        failing case.
 
-        Cases come in batches of :data:`BATCH` per hypothesis example: the engine's
-        own cost is per example, and dwarfs drawing one more case (a failing batch
-        shrinks like any other: the cases that do not fail shrink to the simplest)."""
-        batch = BATCH if self.max_examples >= BATCH else 1
+        Cases come in batches of :data:`BATCH` per hypothesis example, sent together
+        (up to ``concurrency`` requests in flight: a round trip is paid once a batch,
+        not once a case) and judged in order: the engine's own cost is per example,
+        and dwarfs drawing one more case (a failing batch shrinks like any other: the
+        cases that do not fail shrink to the simplest)."""
+        batch = batch if self.max_examples >= batch else 1
 
         @settings(self.settings(), max_examples=max(1, -(-self.max_examples // batch)))
         @given(st.lists(strategy, min_size=batch, max_size=batch))
         def run(cases: list[Any]) -> None:
-            for case in cases:
-                body(case)
+            for case, sent in zip(cases, self.send_all(send, cases), strict=True):
+                judge(case, sent)
 
-        self.run(run)
+        try:
+            self.run(run)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def run(self, search: Callable[[], None]) -> None:
         """Run a hypothesis search (a ``@given`` function or a state machine test) and

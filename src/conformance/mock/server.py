@@ -36,7 +36,7 @@ def _config(app: Any, **kwargs: Any) -> uvicorn.Config:
         app,
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan="auto",  # the proxy closes its upstream client on shutdown
         server_header=False,
         http=_Protocol,
         timeout_keep_alive=5,

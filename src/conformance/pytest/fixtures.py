@@ -176,6 +176,7 @@ def conformance_fuzz(conformance_check: Checker, request: pytest.FixtureRequest)
         settings.max_examples,
         config.getoption("hypothesis_seed", default=None),
         replay=replay,
+        concurrency=1 if recording else settings.concurrency,  # a cassette keeps one order
     )
 
 

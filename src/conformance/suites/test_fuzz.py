@@ -17,8 +17,8 @@ pytestmark = pytest.mark.conformance_fuzz
 
 
 def test_valid_requests_answered_as_documented(fuzz, contract):
-    fuzz.explore(valid_cases(contract), fuzz.valid)
+    fuzz.explore(valid_cases(contract), fuzz.send, fuzz.valid)
 
 
 def test_invalid_requests_refused_with_the_right_param(fuzz, contract):
-    fuzz.explore(invalid_cases(contract), fuzz.invalid)
+    fuzz.explore(invalid_cases(contract), fuzz.send, fuzz.invalid)

@@ -14,4 +14,4 @@ pytestmark = pytest.mark.conformance_schemathesis
 @pytest.mark.parametrize("mode", ["positive", "negative"])
 def test_schemathesis_checks(mode, fuzz, contract):
     cases = SchemaCases(fuzz, contract.directory / "openapi.yaml")
-    fuzz.explore(cases.strategy(mode), cases.judge)
+    fuzz.explore(cases.strategy(mode), cases.send, cases.judge, batch=4)  # its cases are costly to draw

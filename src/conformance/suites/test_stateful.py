@@ -12,13 +12,23 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
 
 from conformance.compare import compare_replay
 from conformance.forms import decode_form
 from conformance.fuzz import valid_cases
 
 pytestmark = pytest.mark.conformance_fuzz
+
+BATCH = 4  # sessions a creating step sends together
 
 
 @dataclass
@@ -60,24 +70,35 @@ def machine(fuzz, contract):
             if exchange.status == 200 and isinstance(secret, str):
                 self.issued.append((secret, exchange))
 
-        @rule(case=valid_cases(contract))
-        def create_session(self, case) -> None:
-            account = fuzz.check.account(case.archetype)
-            exchange = client.create_session(form=case.form(account.id))
-            fuzz.judge(case, exchange)
-            self.fresh(exchange)
+        @rule(cases=st.lists(valid_cases(contract), min_size=1, max_size=BATCH))
+        def create_sessions(self, cases) -> None:
+            """A few sessions at once (one round trip for all)."""
+            forms = [case.form(fuzz.check.account(case.archetype).id) for case in cases]
+            for case, exchange in zip(
+                cases, fuzz.send_all(lambda f: client.create_session(form=f), forms), strict=True
+            ):
+                fuzz.judge(case, exchange)
+                self.fresh(exchange)
 
-        @rule(target=keyed, case=valid_cases(contract))
-        def create_with_key(self, case) -> Keyed:
-            key = f"conformance-{uuid.uuid4()}"
-            account = fuzz.check.account(case.archetype)
-            form = case.form(account.id)
-            exchange = client.create_session(form=form, idempotency_key=key)
-            fuzz.judge(case, exchange)
-            self.fresh(exchange)
-            return Keyed(
-                key, account.id, form, case.archetype, exchange.status, exchange.content, exchange.json
-            )
+        @rule(target=keyed, cases=st.lists(valid_cases(contract), min_size=1, max_size=BATCH))
+        def create_with_keys(self, cases):
+            """A few sessions at once, each with an Idempotency-Key of its own."""
+            sent = [
+                (f"conformance-{uuid.uuid4()}", case.form(fuzz.check.account(case.archetype).id), case)
+                for case in cases
+            ]
+            answers = fuzz.send_all(lambda s: client.create_session(form=s[1], idempotency_key=s[0]), sent)
+            keyed = []
+            for (key, form, case), exchange in zip(sent, answers, strict=True):
+                fuzz.judge(case, exchange)
+                self.fresh(exchange)
+                account = decode_form(form)["account"]
+                keyed.append(
+                    Keyed(
+                        key, account, form, case.archetype, exchange.status, exchange.content, exchange.json
+                    )
+                )
+            return multiple(*keyed)
 
         @rule(entry=keyed)
         def replay(self, entry: Keyed) -> None:
@@ -129,7 +150,7 @@ def _case(archetype: str):
 
 def test_state_machine(fuzz, contract):
     budget = fuzz.budget
-    runs = max(5, fuzz.max_examples // 10)
+    runs = max(5, fuzz.max_examples // 20)
     Sessions = machine(fuzz, contract)
     fuzz.run(
         lambda: run_state_machine_as_test(
