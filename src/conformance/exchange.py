@@ -63,7 +63,8 @@ class Exchange:
             return NotJSON(text)
         except RecursionError:
             return NotJSON(text[:200], f"JSON nested deeper than {self.max_depth} levels")
-        if json_depth(parsed, self.max_depth) > self.max_depth:
+        nesting = self.content.count(b"{") + self.content.count(b"[")
+        if nesting > self.max_depth and json_depth(parsed, self.max_depth) > self.max_depth:
             return NotJSON(text[:200], f"JSON nested deeper than {self.max_depth} levels")
         return parsed
 

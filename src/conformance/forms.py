@@ -51,20 +51,20 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def form_pairs(params: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+def form_pairs(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
     """Flatten nested params into ``(bracket key, string value)`` pairs, in order."""
     for key, value in params.items():
-        path = (*prefix, str(key))
-        if isinstance(value, Mapping):
+        path = f"{prefix}[{key}]" if prefix else str(key)
+        if type(value) is dict or isinstance(value, Mapping):  # a dict seen without the ABC's check
             yield from form_pairs(value, path)
         elif isinstance(value, list | tuple):
             for index, item in enumerate(value):
                 if isinstance(item, Mapping):
-                    yield from form_pairs(item, (*path, str(index)))
+                    yield from form_pairs(item, f"{path}[{index}]")
                 else:
-                    yield bracket_path((*path, str(index))), _scalar(item)
+                    yield f"{path}[{index}]", _scalar(item)
         else:
-            yield bracket_path(path), _scalar(value)
+            yield path, _scalar(value)
 
 
 def _quote(text: str, safe: str) -> str:

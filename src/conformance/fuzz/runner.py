@@ -66,6 +66,7 @@ class FuzzRunner:
         self.check = check
         self.concurrency = concurrency  # requests in flight at once
         self._pool: ThreadPoolExecutor | None = None
+        self._decoded: dict[str, dict[str, Any]] = {}
         self.replay = replay  # re-judges a recorded cassette instead of generating cases
         self.budget = PROFILES[profile]
         self.max_examples = max_examples or self.budget["max_examples"]
@@ -90,7 +91,16 @@ class FuzzRunner:
     def expect(self, form: str, accounts: Mapping[str, Mapping[str, str] | None] | None = None) -> Expected:
         """What the oracle expects for a form, given the known accounts (default: the run's)."""
         known = self.check.target.accounts.known if accounts is None else accounts
-        return self.check.oracle.expect(decode_form(form), known, livemode=self.check.target.livemode)
+        return self.check.oracle.expect(self._wire(form), known, livemode=self.check.target.livemode)
+
+    def _wire(self, form: str) -> dict[str, Any]:
+        """The decoded form (the last few kept: a case is decoded to expect, then to judge)."""
+        found = self._decoded.get(form)
+        if found is None:
+            if len(self._decoded) > 64:
+                self._decoded.clear()
+            found = self._decoded[form] = decode_form(form)
+        return found
 
     def send(self, case: Case) -> tuple[Exchange, Expected]:
         account = self.check.account(case.archetype)
@@ -146,7 +156,7 @@ class FuzzRunner:
                 exchange.status, exchange.json, expected, sent_at=exchange.sent_at, fields=True
             )
             self.rules.update(r.id for r in expected.rules.values())
-            asked = decode_form(exchange.form).get("components")
+            asked = self._wire(exchange.form).get("components")
             for comp, conf in (asked if isinstance(asked, dict) else {}).items():
                 self.cells.add((case.archetype, comp, "enabled"))
                 features = conf.get("features") if isinstance(conf, dict) else None
