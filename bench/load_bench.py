@@ -16,7 +16,9 @@ the ones issue 7 states, never measured here.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -139,6 +141,22 @@ def _prism(body: str, seconds: int) -> dict[str, Any]:
     return {"version": version, **figures}
 
 
+def _stripe_mock(body: str, seconds: int) -> dict[str, Any] | None:
+    """stripe-mock measured the same way, when ``STRIPE_MOCK_BIN`` names a binary on this
+    machine (``STRIPE_MOCK_ARGS``: its other arguments, e.g. ``-spec FILE -fixtures FILE``).
+    Both its listeners are put on loopback. None when it is not set."""
+    binary = os.environ.get("STRIPE_MOCK_BIN")
+    if not binary:
+        return None
+    port, https = free_port(), free_port()
+    url = f"http://127.0.0.1:{port}"
+    extra = shlex.split(os.environ.get("STRIPE_MOCK_ARGS", ""))
+    cmd = [binary, "-http-addr", f"127.0.0.1:{port}", "-https-addr", f"127.0.0.1:{https}", *extra]
+    with server(cmd, url, lambda u: wait_http(u + SESSIONS, deadline=30)) as proc:
+        figures = measure(url, proc.pid, body, seconds)
+    return {"binary": binary, **figures}
+
+
 def _ratio(a: float, b: float) -> float:
     return round(a / b, 3) if b else float("nan")
 
@@ -163,6 +181,15 @@ def run(seconds: int = 5) -> dict[str, Any]:
         "mock_to_stripe_mock_p99_16": _ratio(mock["c16"]["p99_ms"], STRIPE_MOCK["p99_16_ms"]),
         "mock_to_stripe_mock_rss": _ratio(mock["rss_mb_under_load"], STRIPE_MOCK["rss_mb"]),
     }
+    measured = _stripe_mock(body, seconds)
+    if measured is not None:  # side by side beats the reference figures
+        result["stripe_mock"] = measured
+        ratios |= {
+            "mock_to_stripe_mock_rps_16": _ratio(mock["c16"]["rps"], measured["c16"]["rps"]),
+            "mock_to_stripe_mock_rps_1": _ratio(mock["c1"]["rps"], measured["c1"]["rps"]),
+            "mock_to_stripe_mock_p99_16": _ratio(mock["c16"]["p99_ms"], measured["c16"]["p99_ms"]),
+            "mock_to_stripe_mock_rss": _ratio(mock["rss_mb_under_load"], measured["rss_mb_under_load"]),
+        }
     if PRISM.exists():
         prism = result["prism"] = _prism(body, seconds)
         ratios |= {

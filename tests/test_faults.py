@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.mock import create_app
-
 from .faults import FAULTS, FUZZ_ONLY_FAULTS
 
 
 def test_correct_mock_conforms(committed, serve, cli):
-    run = cli("run", "--base-url", serve(create_app(committed)))
+    """A whole ci-profile run against a correct server: it conforms, with no
+    inconclusive check, and the server saw at most five accounts made, each deleted once."""
+    from .hostile import Hostile
+
+    server = Hostile(committed)
+    run = cli("run", "--base-url", serve(server))
     assert run.code == 0, run.stdout[-3000:] + run.stderr
     summary = run.summary
     assert summary["verdict"] == "conforms" and summary["counts"]["failed"] == 0
-    assert summary["counts"]["passed"] > 150
+    assert summary["counts"]["passed"] > 150 and summary["counts"]["inconclusive"] == 0
+    assert 3 <= len(server.made) <= 5 and all(server.deletes(a) == 1 for a in server.made)
+    assert summary["accounts"]["made"] == len(server.made) and not summary["accounts"]["left"]
+    sent = sum(summary["requests"].values())
+    assert sent == server.count - 2  # all but the two round trips conformance run measures first
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])

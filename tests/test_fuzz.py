@@ -133,7 +133,9 @@ def test_budgets_and_case_count(committed, serve, cli):
     assert run.code == 0, run.stdout[-2000:]
     assert run.summary["fuzz_cases"] == 16 and run.summary["seed"] is not None
     dev = cli("run", "--base-url", url, "-m", "fuzz", "--profile", "dev")
-    assert dev.code == 0 and 0 < dev.summary["fuzz_cases"] < 400  # the state machine counts its steps' cases too
+    assert (
+        dev.code == 0 and 0 < dev.summary["fuzz_cases"] < 400
+    )  # the state machine counts its steps' cases too
 
 
 def test_same_seed_same_minimal_case(committed, serve, cli):

@@ -75,6 +75,9 @@ def _parser() -> _Parser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=12111)
     serve.add_argument("--rate-limit", type=float, help="answer 429 over this many requests per second")
+    serve.add_argument(
+        "--latency", type=float, default=0.0, help="answer each request after this many seconds"
+    )
     serve.add_argument("--contracts", help="contracts directory (default: the installed contract)")
 
     contracts = sub.add_parser("contracts", help="import and check the contracts")
@@ -136,7 +139,7 @@ def _contract(option: str | None) -> Contract:
 def _serve(args: argparse.Namespace) -> int:
     from conformance.mock import create_app, serve
 
-    app = create_app(_contract(args.contracts), rate_limit=args.rate_limit)
+    app = create_app(_contract(args.contracts), rate_limit=args.rate_limit, latency=args.latency)
     print(f"conformance mock: serving http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
     try:
         serve(app, args.host, args.port)

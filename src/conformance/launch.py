@@ -45,14 +45,15 @@ def _workers(settings: Any, rest: list[str]) -> int:
     own -n is given, nor with cassettes (one order) or a dry run."""
     if settings.base_url is None or settings.record_mode or settings.dry_run or settings.concurrency <= 1:
         return 1
-    if any(a == "-n" or a.startswith(("-n", "--numprocesses", "-p")) for a in rest):
-        return 1
+    if any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in rest):
+        return 1  # the user chose
     rtt = _round_trip(settings.base_url)
     return min(settings.concurrency, MAX_WORKERS) if rtt is not None and rtt > SLOW else 1
 
 
 def _round_trip(base_url: str) -> float | None:
-    """The quicker of two round trips to the target (any answer will do; none: None)."""
+    """The quicker of two round trips to the target, to its first line of an answer (a
+    POST without a key: a 401; the body is not waited for); None when it did not answer."""
     import http.client
     import time
     from urllib.parse import urlsplit
@@ -60,17 +61,19 @@ def _round_trip(base_url: str) -> float | None:
     parts = urlsplit(base_url)
     kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     best = None
-    try:
+    for _ in range(2):
         conn = kind(parts.hostname or "", parts.port, timeout=3)
-        for _ in range(2):
+        try:
+            conn.connect()
             started = time.monotonic()
-            conn.request("GET", parts.path.rstrip("/") + "/v1/account_sessions")
-            conn.getresponse().read(4096)
+            conn.request("POST", parts.path.rstrip("/") + "/v1/account_sessions")
+            conn.getresponse()
             took = time.monotonic() - started
             best = took if best is None else min(best, took)
-        conn.close()
-    except (OSError, http.client.HTTPException):
-        return best
+        except (OSError, http.client.HTTPException):
+            return best
+        finally:
+            conn.close()
     return best
 
 

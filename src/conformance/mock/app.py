@@ -8,6 +8,7 @@ secrets: it logs nothing at all.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -94,6 +95,7 @@ def create_app(
     *,
     rate_limit: float | None = None,
     calls: list[tuple[str, str, str]] | None = None,
+    latency: float = 0.0,
 ) -> Starlette:
     """The mock for ``contract``; ``behaviour`` decides the answers (default: conformant).
     ``calls``, when given, receives every request (method, path, form; keys masked): a
@@ -153,6 +155,8 @@ def create_app(
         handler: Callable[[Request, dict[str, Any], str], Reply],
     ) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
+            if latency:  # a remote API's round trip, on loopback
+                await asyncio.sleep(latency)
             if limiter is not None and not limiter.take():
                 limiter.refused += 1
                 return _respond(
@@ -229,6 +233,8 @@ def create_app(
         return decide.retrieve_account(account_id)
 
     async def not_found(request: Request, exc: Exception) -> Response:
+        if latency:
+            await asyncio.sleep(latency)
         status = getattr(exc, "status_code", 404)
         return _respond(
             decide.error(
