@@ -96,6 +96,8 @@ class Hostile:
         if scope["type"] != "http":
             return
         self.count += 1
+        if self.count == 1:  # time is counted from the first request, not from start-up
+            self.started = time.monotonic()
         request = Request(self.count, scope["method"], scope["path"], send, time.monotonic(), self)
         if self.act is not None and await self.act(request):
             return
@@ -107,14 +109,14 @@ class Hostile:
                 status, headers = message["status"], message["headers"]
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                if not message.get("more_body"):  # logged before the client can see the end of it
+                    self.log.append(Logged(request.method, request.path, status, b"".join(chunks)))
             if self.rewrite is None:
                 await send(message)
 
         await self.app(scope, receive, keep)
-        body = b"".join(chunks)
-        self.log.append(Logged(request.method, request.path, status, body))
         if self.rewrite is not None:
-            sent = self.rewrite(request, status, body)
+            sent = self.rewrite(request, status, b"".join(chunks))
             kept = [(k, v) for k, v in headers if k.lower() != b"content-length"]
             kept.append((b"content-length", str(len(sent)).encode()))
             await send({"type": "http.response.start", "status": status, "headers": kept})

@@ -14,6 +14,7 @@ import argparse
 import copy
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -40,10 +41,13 @@ Reply = tuple[int, dict[str, Any]]
 @dataclass(frozen=True)
 class Mutant:
     name: str
-    kind: str  # fault | benign
-    rules: tuple[str, ...]  # for a fault: rule ids (or prefixes ending in ':') any of which may be named
+    kind: str  # fault | benign | note (a change only a note may name: example-only, a free detail)
+    rules: tuple[str, ...]  # for a fault or note: rule ids (or prefixes ending in ':') it breaks
     build: Callable[[Contract], Starlette]
     quick: str = ""  # a -m expression that is enough to judge it, for the quick subset
+    select: str = ""  # a -m expression always used (the catalogue's own mutants are narrow)
+    adapter: str = ""  # an SDK mutant: the broken adapter `conformance sdk` runs
+    k: str = ""  # ... and the checks that show it (-k)
 
 
 def _app(behaviour: type[Behaviour]) -> Callable[[Contract], Starlette]:
@@ -364,7 +368,7 @@ def _independent(contract: Contract) -> Starlette:
     return make_app()
 
 
-def _catalogue() -> list[Mutant]:
+def _catalogue(contract: Contract) -> list[Mutant]:
     old = {f.name: f for f in [*FAULTS, *FUZZ_ONLY_FAULTS]}
 
     def reused(name: str, *more: str, quick: str = "") -> Mutant:
@@ -499,13 +503,13 @@ def _catalogue() -> list[Mutant]:
             "missing_feature",
             ("default:payments.refund_management", "session.components"),
             _drop(("components", "payments", "features", "refund_management")),
-            "shape",
+            "shape or defaults",
         ),
         fault(
             "enabled_as_string",
             ("session.enabled", "session.components"),
             on_body(_strings_for_enabled),
-            "shape",
+            "shape or defaults",
         ),
         fault("features_as_list", ("session.components",), _field_features_list(), "shape"),
         reused("enabled_ignored", quick="defaults"),
@@ -587,7 +591,29 @@ def _catalogue() -> list[Mutant]:
         benign("last_problem_named", LastProblemNamed, "fuzz"),
         benign("lenient_booleans", on_params(_lenient_booleans), "validation or defaults"),
         benign("independent_implementation", _independent, "shape or validation"),
+        *_more(contract),
     ]
+
+
+def _more(contract: Contract) -> list[Mutant]:
+    """The catalogue's own mutants (tests/mutants_more.py)."""
+    from . import mutants_more as more
+
+    made = [Mutant(**{"kind": "fault", **spec}) for spec in more.generated(contract) + more.CONVENTIONS]
+    plain = more._app(Behaviour)
+    for module, rules, k, kind in more.SDK:
+        made.append(Mutant(f"sdk:{module}", kind, rules, plain, adapter=more.sdk_adapter(module), k=k))
+    made.append(
+        Mutant(
+            "sdk:case_refused",
+            "fault",
+            ("sdk.case",),
+            more._app(more.SometimesRefused),
+            adapter="python",
+            k="example",
+        )
+    )
+    return made
 
 
 def _constraint_names_component() -> type[Behaviour]:
@@ -607,7 +633,7 @@ def _field_features_list() -> type[Behaviour]:
     return on_body(change)
 
 
-MUTANTS = _catalogue()
+MUTANTS = _catalogue(load_contract(ROOT / "contracts"))
 
 
 @dataclass
@@ -617,51 +643,64 @@ class Verdict:
     named: set[str]
     seconds: float
 
+    noted: set[str] = dataclasses.field(default_factory=set)  # rules named in notes and warnings
+
     @property
     def ok(self) -> bool:
         if self.mutant.kind == "benign":
             return self.code == 0
-        return self.code == 1 and any(
-            rule == want or (want.endswith((":", ".")) and rule.startswith(want))
-            for rule in self.named
-            for want in self.mutant.rules
-        )
+        if self.mutant.kind == "note":
+            return self.code == 0 and any(
+                _names(rule, want) for rule in self.noted for want in self.mutant.rules
+            )
+        return self.code == 1 and any(_names(rule, want) for rule in self.named for want in self.mutant.rules)
+
+
+def _names(rule: str, want: str) -> bool:
+    return rule == want or (want.endswith((":", ".")) and rule.startswith(want))
 
 
 def judge(mutant: Mutant, contract: Contract, *, quick: bool = False, seed: int = 20261125) -> Verdict:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp, EmbeddedServer(mutant.build(contract)) as server:
-        args = [
-            sys.executable,
-            "-m",
-            "conformance.cli",
-            "run",
-            "--base-url",
-            server.url,
-            "--report-dir",
-            tmp,
-            "--seed",
-            str(seed),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-        ]
-        if quick and mutant.quick:
-            args += ["-m", mutant.quick]
+        command = ["sdk", "--adapter", mutant.adapter] if mutant.adapter else ["run", "--seed", str(seed)]
+        args = [sys.executable, "-m", "conformance.cli", *command, "--base-url", server.url]
+        args += ["--report-dir", tmp, "-q", "-p", "no:cacheprovider"]
+        select = mutant.select or (mutant.quick if quick else "")
+        if select and not mutant.adapter:
+            args += ["-m", select]
+        if mutant.k:
+            args += ["-k", mutant.k]
         proc = subprocess.run(
             args,
             capture_output=True,
             text=True,
             cwd=ROOT,
             timeout=600,
-            env={"PATH": "/usr/bin:/bin", "HOME": tmp},
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp},
         )
         named: set[str] = set()
+        noted: set[str] = set()
         summary = Path(tmp) / "summary.json"
         if summary.is_file():
             for check in json.loads(summary.read_text())["checks"]:
                 named |= {f["rule"] for f in check["findings"] if f["severity"] == "failure"}
-    return Verdict(mutant, proc.returncode, named, time.monotonic() - started)
+                noted |= {f["rule"] for f in check["findings"] if f["severity"] in ("note", "warning")}
+    return Verdict(mutant, proc.returncode, named, time.monotonic() - started, noted)
+
+
+def coverage(verdicts: list[Verdict], contract: Contract) -> tuple[list[str], list[str]]:
+    """Every rule of the catalogue, and those no mutant broke: a rule is covered when a
+    caught fault's run named it among its failures, or (for a rule that only ever gives
+    a note or a warning) a note or benign mutant's run named it."""
+    from conformance.catalogue import catalogue
+
+    rules = sorted(catalogue(contract))
+    broken: set[str] = set()
+    for v in verdicts:
+        if v.ok:
+            broken |= v.named if v.mutant.kind == "fault" else v.noted
+    return rules, [r for r in rules if r not in broken]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -683,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         named = ", ".join(sorted(v.named)[:3]) + (" ..." if len(v.named) > 3 else "")
         print(f"{v.mutant.name:<48} {v.mutant.kind:<7} {v.code:>4}  {result:<12} {named}")
-    faults = [v for v in verdicts if v.mutant.kind == "fault"]
+    faults = [v for v in verdicts if v.mutant.kind in ("fault", "note")]
     benign = [v for v in verdicts if v.mutant.kind == "benign"]
     caught = sum(v.ok for v in faults)
     alarms = sum(not v.ok for v in benign)
@@ -691,7 +730,17 @@ def main(argv: list[str] | None = None) -> int:
         f"\nscore: {caught}/{len(faults)} faults caught ({100 * caught / max(1, len(faults)):.0f}%), "
         f"{alarms}/{len(benign)} false alarms on benign variants"
     )
-    return 0 if caught == len(faults) and alarms == 0 else 1
+    complete = args.only is None and not args.quick  # coverage needs every category run
+    if complete:
+        rules, uncovered = coverage(verdicts, contract)
+        share = 100 * (len(rules) - len(uncovered)) / len(rules)
+        print(
+            f"rule coverage: {len(rules) - len(uncovered)}/{len(rules)} rules"
+            f" broken by a mutant ({share:.0f}%)"
+        )
+        for rule in uncovered:
+            print(f"  not broken by any mutant: {rule}")
+    return 0 if caught == len(faults) and alarms == 0 and (not complete or not uncovered) else 1
 
 
 if __name__ == "__main__":

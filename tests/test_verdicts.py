@@ -131,9 +131,8 @@ def test_a_check_that_sends_its_own_key_shows_it(committed, serve, cli):
     assert run.code == 1
     curl = run.summary["checks"][0]["evidence"][0]["exchange"]["curl"]
     probe = committed.conventions["probes"]["malformed_key"]
-    assert (
-        f"Authorization: Bearer {probe}" in curl and "STRIPE_API_KEY" not in curl.split("account_sessions")[1]
-    )
+    session_call = curl.split("account_sessions")[1].split("DELETE")[0]  # the account is deleted with the key
+    assert f"Authorization: Bearer {probe}" in session_call and "STRIPE_API_KEY" not in session_call
     assert '"object":"account_session"' in _bash(curl, "sk_test_unused").replace(" ", "")
 
 
@@ -221,3 +220,18 @@ def test_kept_accounts_are_named_in_the_curl_lines(committed, serve, cli):
     assert curl.startswith("curl") and any(a in curl for a in kept)
     assert '"instant_payouts"' in _bash(curl, "sk_test_kept")
     assert f"kept (--keep-accounts): {kept[0]}" in run.stdout or kept[0] in run.stdout
+
+
+# -- a key refused as HTTP Basic: asked as a Bearer token, never a refused key -------------
+def test_a_bearer_only_target_is_judged_not_refused(committed, serve, cli):
+    from .mutants_more import OneSchemeOnly
+
+    url = serve(create_app(committed, OneSchemeOnly(committed)))
+    run = cli("run", "--base-url", url, "-m", "auth or shape", "--profile", "dev")
+    assert run.code == 1, run.stdout[-3000:]
+    assert run.failed_rules() == {"auth.basic"}
+    assert run.summary["target_profile"]["scheme"] == "bearer"
+    assert run.summary["accounts"]["left"] == []  # deleted with the scheme the target takes
+    # the replay makes its account as the run did, then sends the broken request as Basic
+    assert "acct=$(curl -sS -X POST" in run.stdout
+    assert '/v1/accounts -H "Authorization: Bearer $STRIPE_API_KEY" --data-raw' in run.stdout

@@ -19,6 +19,7 @@ from conformance.catalogue import Category, Severity
 from conformance.client import Exchange
 from conformance.compare import FAILURE, INCONCLUSIVE, NOTE, Outcome, compare_error, compare_session
 from conformance.errors import ConformanceFailure
+from conformance.evidence import Recipe
 from conformance.forms import FormError, decode_form
 from conformance.oracle import Expected, ExpectedError, ExpectedSession, Oracle
 from conformance.redact import Redactor
@@ -39,7 +40,7 @@ class Checker:
         sink: Sink | None = None,
         name: str = "",
         reproduce: str = "",
-        recipes: Mapping[str, tuple[str, str]] | None = None,
+        recipes: Mapping[str, Recipe] | None = None,
     ) -> None:
         self._target = target
         self.oracle = oracle

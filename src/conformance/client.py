@@ -114,6 +114,7 @@ class Client:
         self._http = httpx.HTTPTransport()
         self._lock = threading.Lock()
         self.dead: str | None = None
+        self.scheme = "basic"  # how the key is sent by default; the profile may learn "bearer"
         self.replay_errors: tuple[type[BaseException], ...] = ()  # set while cassettes are in use
         self.sent: Counter[str] = Counter()  # requests sent, by "METHOD /route"
         self.retried: Counter[str] = Counter()  # retries, by cause: 429, 5xx, no answer
@@ -134,7 +135,9 @@ class Client:
         self._pace.wait()
 
     def auth_header(self, auth: str | None, key: str | None = None) -> dict[str, str]:
+        """``auth`` is "basic", "bearer", "default" (the run's scheme) or None (no header)."""
         key = self.api_key if key is None else key
+        auth = self.scheme if auth == "default" else auth
         if auth == "basic":
             token = base64.b64encode(f"{key}:".encode()).decode()
             return {"Authorization": f"Basic {token}"}
@@ -151,7 +154,7 @@ class Client:
         form: str | None = None,
         raw: bytes | None = None,
         content_type: str = _FORM,
-        auth: str | None = "basic",
+        auth: str | None = "default",
         key: str | None = None,
         idempotency_key: str | None = None,
         headers: Mapping[str, str] | None = None,

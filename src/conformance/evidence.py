@@ -7,7 +7,7 @@ import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from conformance.client import Exchange
@@ -51,6 +51,21 @@ def _base(exchange: Exchange) -> str:
     return url[:at] if at >= 0 else url.rsplit(exchange.path, 1)[0]
 
 
+class Recipe(NamedTuple):
+    """How an account the run made was made: for a snippet that makes another like it."""
+
+    path: str
+    form: str
+    scheme: str  # how the run sent its key: basic or bearer
+
+
+def key_auth(scheme: str) -> list[str]:
+    """curl's arguments that send the run's key (from the environment) the way the run did."""
+    if scheme == "bearer":
+        return ["-H", '"Authorization: Bearer $STRIPE_API_KEY"']
+    return ["-u", '"$STRIPE_API_KEY:"']
+
+
 def _auth(exchange: Exchange, redactor: Redactor) -> list[str]:
     auth = exchange.request_headers.get("Authorization", "")
     key = exchange.key
@@ -69,9 +84,7 @@ def _auth(exchange: Exchange, redactor: Redactor) -> list[str]:
     return ["-u", f'"{shown}:"' if shown.startswith("$") else shlex.quote(f"{shown}:")]
 
 
-def curl_line(
-    exchange: Exchange, redactor: Redactor, accounts: Mapping[str, tuple[str, str]] | None = None
-) -> str:
+def curl_line(exchange: Exchange, redactor: Redactor, accounts: Mapping[str, Recipe] | None = None) -> str:
     """A shell line that sends the request again; the key comes from ``$STRIPE_API_KEY``.
 
     ``accounts`` maps account ids the run made (and deletes at its end) to the request
@@ -95,14 +108,22 @@ def curl_line(
     line = " ".join(parts)
     if made is None or accounts is None:
         return line
-    path, recipe = accounts[made]
+    recipe = accounts[made]
     base = _base(exchange)
+    own = key_auth(recipe.scheme)  # the account is made and deleted with the run's key, as the run sent it
     create = " ".join(
-        ["curl", "-sS", "-X", "POST", shlex.quote(base + path), *auth, "--data-raw", shlex.quote(recipe)]
+        [
+            "curl",
+            "-sS",
+            "-X",
+            "POST",
+            shlex.quote(base + recipe.path),
+            *own,
+            "--data-raw",
+            shlex.quote(recipe.form),
+        ]
     )
-    delete = " ".join(
-        ["curl", "-sS", "-o", "/dev/null", "-X", "DELETE", f'"{base}/v1/accounts/$acct"', *auth]
-    )
+    delete = " ".join(["curl", "-sS", "-o", "/dev/null", "-X", "DELETE", f'"{base}/v1/accounts/$acct"', *own])
     return f"acct=$({create} | {_ID}) && {line}; {delete}"
 
 

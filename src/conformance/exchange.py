@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from conformance.evidence import NotJSON, curl_line, excerpt, json_depth
+from conformance.evidence import NotJSON, Recipe, curl_line, excerpt, json_depth
 from conformance.redact import Redactor
 
 __all__ = ["Exchange"]
@@ -68,13 +68,11 @@ class Exchange:
             return NotJSON(text[:200], f"JSON nested deeper than {self.max_depth} levels")
         return parsed
 
-    def curl(self, redactor: Redactor, accounts: Mapping[str, tuple[str, str]] | None = None) -> str:
+    def curl(self, redactor: Redactor, accounts: Mapping[str, Recipe] | None = None) -> str:
         """A shell line that replays the request (see :func:`conformance.evidence.curl_line`)."""
         return curl_line(self, redactor, accounts)
 
-    def evidence(
-        self, redactor: Redactor, accounts: Mapping[str, tuple[str, str]] | None = None
-    ) -> dict[str, Any]:
+    def evidence(self, redactor: Redactor, accounts: Mapping[str, Recipe] | None = None) -> dict[str, Any]:
         """Request and response, keys and secrets redacted, bounded, for reports."""
         body = self.json
         return {

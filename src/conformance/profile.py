@@ -37,6 +37,8 @@ SCRATCH = "express"  # the archetype of the scratch account
 class TargetProfile:
     key: str  # masked
     default_key: bool  # no key was given: the embedded mock's test key was used
+    scheme: str = "basic"  # how the target took the key: basic, or bearer once basic was refused
+    scheme_detail: str = ""  # the refusal of the other scheme, if there was one
     accounts: str = "not probed"  # controller | type | missing | refused
     accounts_detail: str = ""
     controller_reported: bool | None = None
@@ -79,7 +81,8 @@ class TargetProfile:
         who = (
             "the embedded mock's test key (no --api-key or STRIPE_API_KEY)" if self.default_key else self.key
         )
-        lines.append(f"API key                      accepted: {who}")
+        how = f" (as a Bearer token only; {self.scheme_detail})" if self.scheme_detail else ""
+        lines.append(f"API key                      accepted: {who}{how}")
         return lines
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,6 +94,7 @@ class TargetProfile:
             "sessions_detail": self.sessions_detail,
             "lifecycle": {name: ex.status for name, ex in self.lifecycle.items()},
             "key": self.key,
+            "scheme": self.scheme,
             "missing": self.no_accounts or self.missing,
         }
 
@@ -126,6 +130,24 @@ def _refused_key(target: Target, exchange: Exchange, profile: TargetProfile) -> 
     return SettingsError(f"the target refused the API key {profile.key}: {_status_line(exchange)}{hint}")
 
 
+def _other_scheme(
+    target: Target, params: dict[str, Any], refused: Exchange, profile: TargetProfile
+) -> Exchange:
+    """The key refused as HTTP Basic: asked again as a Bearer token, once. If that is
+    taken, the run sends the key that way (the auth checks still judge both)."""
+    client = target.client
+    if client.scheme != "basic" or profile.scheme_detail:
+        raise _refused_key(target, refused, profile)
+    client.scheme = "bearer"
+    exchange = client.create_account(params)
+    if exchange.status == 401:
+        client.scheme = "basic"
+        raise _refused_key(target, refused, profile)
+    profile.scheme = "bearer"
+    profile.scheme_detail = f"HTTP Basic refused: {_status_line(refused)}"
+    return exchange
+
+
 def _account_params(target: Target, archetype: str, via: str) -> dict[str, Any]:
     conv = target.contract.conventions
     spec = conv["archetypes"][archetype]
@@ -150,7 +172,7 @@ def _make(
         params = _account_params(target, archetype, via)
         exchange = target.client.create_account(params)
         if exchange.status == 401:
-            raise _refused_key(target, exchange, profile)
+            exchange = _other_scheme(target, params, exchange, profile)
         body = exchange.json
         if exchange.status == 200 and isinstance(body, dict) and isinstance(body.get("id"), str):
             target.ledger.made(body["id"], what)

@@ -39,6 +39,7 @@ class Cleanup:
     deleted: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)  # could not be deleted (or kept)
     kept: bool = False
+    scheme: str = "basic"  # how the run sent its key (for the curl lines of what is left)
 
     def as_dict(self) -> dict[str, Any]:
         return {"made": self.made, "deleted": len(self.deleted), "left": self.left, "kept": self.kept}
@@ -176,7 +177,9 @@ class Run:
                             target.base_url,
                             target.client.api_key,
                             api_version=self.settings.api_version,
+                            scheme=target.client.scheme,
                         )
+                    cleanup.scheme = target.client.scheme
                     for account_id in cleanup.deleted:
                         target.ledger.gone(account_id)
                     self.sent["DELETE /v1/accounts/{id}"] += len(pending)

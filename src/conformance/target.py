@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.client import Client, Exchange, Limits, NotJSON
 from conformance.contracts.model import Contract
 from conformance.errors import AccountSetupError
+from conformance.evidence import Recipe
 
 if TYPE_CHECKING:
     from conformance.profile import TargetProfile
@@ -120,9 +121,9 @@ class Accounts:
             return self.made[archetype]
         raise AccountSetupError(self.failed.get(archetype, f"no {archetype} account was made"))
 
-    def recipes(self) -> dict[str, tuple[str, str]]:
+    def recipes(self, scheme: str) -> dict[str, Recipe]:
         """Account id -> the request that made it: for curl snippets that make another."""
-        return {a.id: ("/v1/accounts", a.recipe) for a in self.made.values()}
+        return {a.id: Recipe("/v1/accounts", a.recipe, scheme) for a in self.made.values()}
 
 
 @dataclass
@@ -138,9 +139,9 @@ class Target:
     profile: TargetProfile | None = None
     keep_accounts: bool = False
 
-    def recipes(self) -> dict[str, tuple[str, str]]:
+    def recipes(self) -> dict[str, Recipe]:
         """For curl snippets: kept accounts are named as they are, others made anew."""
-        return {} if self.keep_accounts else self.accounts.recipes()
+        return {} if self.keep_accounts else self.accounts.recipes(self.client.scheme)
 
 
 def brief(body: Any, limit: int = 200) -> str:
@@ -161,7 +162,13 @@ def brief(body: Any, limit: int = 200) -> str:
 
 
 def delete_accounts(
-    accounts: dict[str, str], base_url: str, key: str, *, api_version: str | None = None, budget: float = 60.0
+    accounts: dict[str, str],
+    base_url: str,
+    key: str,
+    *,
+    api_version: str | None = None,
+    scheme: str = "basic",
+    budget: float = 60.0,
 ) -> tuple[list[str], list[str]]:
     """Delete ``accounts`` (id -> what) through a fresh connection of their own, within
     ``budget`` seconds in all: whatever the run's client went through (a dead endpoint,
@@ -171,6 +178,7 @@ def delete_accounts(
     started = time.time()
     limits = Limits(timeout=10.0, deadline=started + budget, max_connect=1, throttle_budget=budget / 2)
     client = Client(base_url, key, api_version=api_version, limits=limits)
+    client.scheme = scheme
     try:
         for account_id in accounts:
             try:

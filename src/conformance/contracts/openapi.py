@@ -9,6 +9,7 @@ from conformance.contracts.model import Contract
 __all__ = ["build_openapi"]
 
 _JSON = "application/json"
+ERROR_STATUSES = ("400", "401", "402", "403", "404", "409", "413", "424", "429", "500", "502", "503", "504")
 _FORM = "application/x-www-form-urlencoded"
 _TYPES = {"string": "string", "boolean": "boolean", "object": "object", "timestamp": "integer"}
 
@@ -102,10 +103,9 @@ def build_openapi(contract: Contract) -> dict[str, Any]:
                             "description": "The Account Session",
                             "content": {_JSON: {"schema": {"$ref": "#/components/schemas/account_session"}}},
                         },
-                        "400": error_response,
-                        "401": error_response,
-                        "429": error_response,
-                        "default": error_response,
+                        # the statuses Stripe answers with, each a Stripe error (no catch-all
+                        # "default": with one, any status at all would pass as documented)
+                        **{status: error_response for status in ERROR_STATUSES},
                     },
                 }
             }

@@ -47,6 +47,12 @@ def _responder(decide: Behaviour) -> Callable[..., Response]:
     return respond
 
 
+def _scheme(request: Request) -> str | None:
+    """``basic`` or ``bearer``: how the request carries its key (None: it does not)."""
+    scheme = request.headers.get("authorization", "").partition(" ")[0].lower()
+    return scheme if scheme in ("basic", "bearer") else None
+
+
 def api_key(request: Request) -> str | None:
     """The key from ``Authorization: Basic`` (user name) or ``Bearer``."""
     return key_in(request.headers.get("authorization", ""))
@@ -164,7 +170,7 @@ def create_app(
                     headers={"Stripe-Should-Retry": "true", "Retry-After": "1"},
                 )
             key = api_key(request)
-            refused = decide.authenticate(key)
+            refused = decide.authenticate(key) or decide.scheme_refused(_scheme(request))
             if refused is not None:
                 return _respond(refused)
             key = key or ""

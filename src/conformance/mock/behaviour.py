@@ -160,6 +160,10 @@ class Behaviour:
             return self.error(401, "invalid_request_error", f"Invalid API Key provided: {mask(key)}")
         return None
 
+    def scheme_refused(self, scheme: str | None) -> Reply | None:
+        """None when the key may come this way (HTTP Basic or Bearer: both are taken)."""
+        return None
+
     def livemode(self, key: str) -> bool:
         return key.startswith(self.live_prefixes)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.evidence import key_auth
 from conformance.outcomes import ABORTED, VERDICTS
 from conformance.pytest.options import contract_of, settings_of
 from conformance.pytest.recording import RECORDING
@@ -228,6 +229,6 @@ def left_behind(config: pytest.Config) -> list[str]:
         return []
     base = run.target.base_url if run.target else ""
     return [f"conformance: {len(run.cleanup.left)} account(s) could not be deleted:"] + [
-        f'  curl -sS -X DELETE {base}/v1/accounts/{account} -u "$STRIPE_API_KEY:"'
+        " ".join(["  curl -sS -X DELETE", f"{base}/v1/accounts/{account}", *key_auth(run.cleanup.scheme)])
         for account in run.cleanup.left
     ]
