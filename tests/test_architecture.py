@@ -16,7 +16,7 @@ LAYERS = {
     2: {"contracts", "catalogue", "invalid"},
     3: {"expected", "oracle", "findings", "compare"},
     4: {"mock", "settings", "client", "exchange", "evidence", "target", "profile", "run"}
-    | {"cassettes", "documented", "proxy"},
+    | {"cassettes", "documented", "proxy", "baseline"},
     5: {"checks", "fuzz", "sdk"},
     6: {"results", "summaries", "report", "pytest", "suites", "launch", "cli"},
 }

@@ -33,7 +33,7 @@ def test_two_workers_report_what_a_serial_run_reports(tmp_path):
     junit = ET.parse(parallel_dir / "junit.xml").getroot()
     names = [case.get("name") for case in junit.iter("testcase")]
     assert sorted(names) == sorted(ids)
-    html = (parallel_dir / "index.html").read_text()
+    html = (parallel_dir / "index.html").read_text().replace("<wbr>", "")
     assert f"<b>{one['counts']['total']}</b> of {one['counts']['total']} checks passed" in html
     history = (parallel_dir / "history.jsonl").read_text().splitlines()
     assert len(history) == 1 and json.loads(history[0])["counts"] == one["counts"]

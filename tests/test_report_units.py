@@ -49,7 +49,7 @@ def _summary(*checks: dict, **extra) -> dict:
         "contract": {
             "components": {"payouts": ["instant_payouts", "standard_payouts"], "documents": []},
             "archetypes": ["full", "none"],
-            "rules": 10,
+            "rules": [f"rule{i}" for i in range(10)],
             "inconsistencies": [],
             "unparsed": [],
         },
@@ -172,7 +172,7 @@ def test_keys_and_clear_secrets_are_masked_and_markup_escaped(tmp_path):
     for name in ("index.html", "junit.xml", "history.jsonl"):
         text = (tmp_path / name).read_text()
         assert "Q" * 24 not in text and "_clear_secret_value" not in text, name
-    html = (tmp_path / "index.html").read_text()
+    html = (tmp_path / "index.html").read_text().replace("<wbr>", "")
     assert "sk_test_****wxyz" in html and "&lt;client_secret&gt;" in html
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;x&lt;/b&gt;" in html
     assert "b=[]" in html  # the form is shown decoded, one field a line
@@ -182,7 +182,7 @@ def test_keys_and_clear_secrets_are_masked_and_markup_escaped(tmp_path):
 def test_a_check_that_errored_without_findings_is_listed_with_its_message():
     html = render_html(
         _summary(_check("err", "failed", message="error in setup: ConnectionError")), History()
-    )
+    ).replace("<wbr>", "")
     assert "(no rule: the check errored)" in html and "error in setup: ConnectionError" in html
     assert re.search(r'<details class="failure" id="fail-1" open>', html)
 

@@ -188,7 +188,7 @@ def _proxy(args: argparse.Namespace) -> int:
 def _merge(args: argparse.Namespace) -> int:
     import json
 
-    from conformance.report import write_reports
+    from conformance.report import note_changes, write_reports
     from conformance.results import merge_summaries
 
     summaries = []
@@ -198,15 +198,16 @@ def _merge(args: argparse.Namespace) -> int:
             summaries.append(json.loads(path.read_text()))
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read {path}: {exc}") from exc
-    merged = merge_summaries(summaries)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "summary.json").write_text(json.dumps(merged, indent=2) + "\n")
+    merged = note_changes(args.out, merge_summaries(summaries))
     write_reports(args.out, merged)
     counts = merged["counts"]
-    print(
-        f"merged {len(summaries)} reports into {args.out}: {merged['verdict']} ({counts['passed']} passed,"
-        f" {counts['failed']} failed, {counts['warnings']} warnings, {counts['skipped']} skipped)"
-    )
+    shown = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v and k != "total")
+    print(f"merged {len(summaries)} reports into {args.out}: {merged['verdict']} ({shown or 'no checks'})")
+    from conformance.report.changes import change_lines
+
+    for line in change_lines(merged.get("changes")):
+        print(line)
     return 1 if merged["verdict"] == "does not conform" else 0 if merged["verdict"] == "conforms" else 2
 
 

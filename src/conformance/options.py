@@ -116,6 +116,16 @@ OPTIONS: tuple[Option, ...] = (
         default=8,
     ),
     Option(
+        "baseline",
+        "accepted deviations (YAML: rule, reason, expires...): failures they match do not fail the verdict",
+        "FILE",
+    ),
+    Option(
+        "baseline-update",
+        "write this run's failures to FILE as baseline entries (reason TODO, 30 days) for a team to edit",
+        "FILE",
+    ),
+    Option(
         "keep-accounts",
         "do not delete the connected accounts at the end (their ids are listed, for curl replays)",
         flag=True,

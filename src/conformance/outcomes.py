@@ -26,7 +26,8 @@ NOT_RUN_PREFIX = "not run: "  # a skip reason so prefixed: the target lacks what
 INCONCLUSIVE_PREFIX = "inconclusive: "  # ...: the check could not judge
 
 # a check's outcome, best first; a check that ran twice (merged shards) keeps the worse
-OUTCOMES = ("passed", "skipped", "warning", "inconclusive", "not run", "failed")
+# (accepted: failed, every failure matched by a live entry of the baseline)
+OUTCOMES = ("passed", "skipped", "warning", "accepted", "inconclusive", "not run", "failed")
 # a run's verdict -> its exit code
 VERDICTS = {
     "conforms": 0,

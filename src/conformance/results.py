@@ -7,15 +7,14 @@ pytest-xdist every check is counted exactly once.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conformance.baseline import Baseline
 from conformance.outcomes import CATEGORY_KEY, INCONCLUSIVE_PREFIX, NOT_RUN_PREFIX, RECORD, TRAFFIC
 from conformance.summaries import (
     CATEGORIES,
@@ -24,6 +23,7 @@ from conformance.summaries import (
     BrokenRule,
     by_category,
     merge_summaries,
+    rule_outcomes,
     tally,
     verdict_of,
 )
@@ -100,6 +100,7 @@ class Results:
         self.fuzz_cases = 0
         self.requests: Counter[str] = Counter()  # sent, by "METHOD /route"
         self.retries: Counter[str] = Counter()  # retried, by cause
+        self.baseline: Baseline | None = None  # applied: what became of each entry is reported
 
     def count_requests(self, sent: Mapping[str, int]) -> None:
         self.requests.update(sent)
@@ -108,13 +109,19 @@ class Results:
         self.retries.update(retried)
 
     def broken_rules(self) -> list[BrokenRule]:
-        """Every rule a failed check broke, most checks first, with the first evidence."""
+        """Every rule a failed check broke, most checks first, with the first evidence
+        (failures the baseline accepts are not: they are :meth:`accepted_rules`)."""
+        return self._rules(accepted=False)
+
+    def _rules(self, *, accepted: bool) -> list[BrokenRule]:
         rules: dict[str, BrokenRule] = {}
+        wanted = ("accepted", "failed") if accepted else ("failed",)
         for check in sorted(self.checks.values(), key=lambda c: c.id):
-            if check.outcome != "failed":
+            if check.outcome not in wanted:
                 continue
-            failures = check.findings("failure")
-            if not failures:  # the check errored: its first line stands for the rule
+            failures = [f for f in check.findings("failure") if ("accepted" in f) == accepted]
+            if not failures and not accepted and not check.findings("failure"):
+                # the check errored: its first line stands for the rule
                 first = (check.message or "failed").strip().splitlines()[0][:200]
                 rule = rules.setdefault("(error)", BrokenRule("(no rule: the check errored)", "", [], first))
                 rule.checks.append(check.id)
@@ -133,12 +140,48 @@ class Results:
                         reproduce=check.reproduce,
                         context=check.context,
                         exchange=check.first_exchange,
+                        accepted=dict(finding.get("accepted") or {}),
+                        expired=str(finding.get("expired", "")),
                     )
                 if check.id not in found.checks:
                     found.checks.append(check.id)
                 if finding["path"] not in found.paths:
                     found.paths.append(finding["path"])
         return sorted(rules.values(), key=lambda r: (-len(r.checks), r.id))
+
+    def apply_baseline(self, baseline: Baseline, target: str) -> None:
+        """Mark the failures ``baseline`` accepts; a failed check whose every failure is
+        accepted becomes *accepted*. A failure an expired entry would have accepted says so."""
+        self.baseline = baseline
+        for check in self.checks.values():
+            if check.outcome != "failed":
+                continue
+            failures = check.findings("failure")
+            for finding in failures:
+                entry = baseline.accept(finding, target)
+                if entry is not None:
+                    finding["accepted"] = {
+                        "reason": entry.reason,
+                        "expires": entry.expires.isoformat(),
+                        "entry": entry.label(),
+                    }
+                    continue
+                expired = baseline.expired_for(finding, target)
+                if expired is not None:
+                    finding["expired"] = expired.expires.isoformat()
+            if failures and all("accepted" in f for f in failures):
+                check.outcome = "accepted"
+                check.message = "\n".join(
+                    dict.fromkeys(
+                        f"accepted deviation: {f['rule']} at {f['path']} -- {f['accepted']['reason']}"
+                        f" (until {f['accepted']['expires']})"
+                        for f in failures
+                    )
+                )
+
+    def accepted_rules(self) -> list[BrokenRule]:
+        """Rules broken only where the baseline accepts it, each with its reason."""
+        return self._rules(accepted=True)
 
     def failed_checks(self) -> list[CheckResult]:
         return [c for c in sorted(self.checks.values(), key=lambda c: c.id) if c.outcome == "failed"]
@@ -220,6 +263,7 @@ class Results:
     def summary(self, target: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
         finished = dt.datetime.now(dt.UTC)
         verdict = self.verdict
+        checks = [c.as_dict() for c in sorted(self.checks.values(), key=lambda c: c.id)]
         return {
             "schema": "conformance-summary",
             "version": SUMMARY_VERSION,
@@ -241,18 +285,40 @@ class Results:
                     "sources": r.sources,
                     "says": r.says,
                     "checks": len(r.checks),
+                    "path": r.paths[0] if r.paths else "",
+                    **({"expired": r.expired} if r.expired else {}),
                 }
                 for r in self.broken_rules()
             ],
+            **(
+                {
+                    "accepted_rules": [
+                        {
+                            "rule": r.id,
+                            "path": r.paths[0] if r.paths else "",
+                            "checks": len(r.checks),
+                            **r.accepted,
+                        }
+                        for r in self.accepted_rules()
+                    ]
+                }
+                if self.baseline is not None
+                else {}
+            ),
+            "rule_outcomes": rule_outcomes(checks),
+            **(
+                {
+                    "baseline": {
+                        "file": self.baseline.source,
+                        "entries": self.baseline.report(rule_outcomes(checks)),
+                    }
+                }
+                if self.baseline is not None
+                else {}
+            ),
             **(extra or {}),
-            "checks": [c.as_dict() for c in sorted(self.checks.values(), key=lambda c: c.id)],
+            "checks": checks,
         }
-
-    def write(self, directory: Path, target: dict[str, Any], extra: dict[str, Any] | None = None) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / "summary.json"
-        path.write_text(json.dumps(self.summary(target, extra), indent=2) + "\n", encoding="utf-8")
-        return path
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

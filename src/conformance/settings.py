@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.baseline import Baseline, load_baseline
 from conformance.errors import SettingsError
 from conformance.options import OPTIONS, RECORD_MODES
 
@@ -36,6 +37,8 @@ class Settings:
     max_duration: float = 1800.0
     concurrency: int = 8
     keep_accounts: bool = False
+    baseline: str | None = None  # accepted deviations (conformance.baseline)
+    baseline_update: str | None = None  # where this run's failures are written as entries
     profile: str = "ci"
     max_examples: int | None = None
     seed: int | None = None
@@ -88,6 +91,13 @@ class Settings:
                 )
             if self.dry_run:
                 raise SettingsError("--dry-run sends nothing: it cannot record or replay cassettes")
+        self.accepted()
+        if self.baseline_update is not None:
+            writable_dir(Path(self.baseline_update).resolve().parent, "--baseline-update's file")
+
+    def accepted(self) -> Baseline | None:
+        """The baseline of accepted deviations, read and checked (None without --baseline)."""
+        return None if self.baseline is None else load_baseline(self.baseline)
 
     def check_report_dir(self) -> Path:
         """The report directory, created and proven writable now rather than after the run."""

@@ -18,6 +18,7 @@ __all__ = [
     "BrokenRule",
     "by_category",
     "merge_summaries",
+    "rule_outcomes",
     "tally",
     "verdict_of",
 ]
@@ -26,7 +27,7 @@ __all__ = [
 CATEGORIES = tuple(str(c) for c in Category)
 
 
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
 
 
 _RANK = {name: rank for rank, name in enumerate(OUTCOMES)}
@@ -37,6 +38,7 @@ COUNT_KEYS = {
     "passed": "passed",
     "failed": "failed",
     "warning": "warnings",
+    "accepted": "accepted",
     "skipped": "skipped",
     "inconclusive": "inconclusive",
     "not run": "not_run",
@@ -62,6 +64,37 @@ def verdict_of(outcomes: Iterable[str], aborted: str | None = None) -> str:
     if "inconclusive" in seen:
         return "inconclusive"
     return "conforms"
+
+
+_RULE_RANK = {"passed": 0, "warning": 1, "accepted": 2, "failed": 3}
+_JUDGED = {"passed", "warning", "accepted", "failed"}
+
+
+def rule_outcomes(checks: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Every rule a judged check exercised, with its worst outcome in the run: failed (an
+    unaccepted failure), accepted, warning (drift found under it), or passed. Rules of
+    checks that were not judged (skipped, inconclusive, not run, errored) are left out."""
+    seen: dict[str, str] = {}
+
+    def worse(rule: str, outcome: str) -> None:
+        current = seen.get(rule)
+        if current is None or _RULE_RANK[outcome] > _RULE_RANK[current]:
+            seen[rule] = outcome
+
+    for check in checks:
+        findings = check.get("findings", [])
+        failures = [f for f in findings if f.get("severity") == "failure"]
+        if check.get("outcome") not in _JUDGED or (check.get("outcome") == "failed" and not failures):
+            continue
+        for rule in check.get("rules", []):
+            worse(str(rule), "passed")
+        for finding in findings:
+            severity = finding.get("severity")
+            if severity == "failure":
+                worse(str(finding["rule"]), "accepted" if "accepted" in finding else "failed")
+            elif severity == "warning":
+                worse(str(finding["rule"]), "warning")
+    return dict(sorted(seen.items()))
 
 
 def by_category(pairs: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
@@ -93,9 +126,34 @@ def merge_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         categories=by_category((c["category"], c["outcome"]) for c in ordered),
         fuzz_cases=sum(int(s.get("fuzz_cases", 0)) for s in summaries),
         shards=len(summaries),
+        rule_outcomes=rule_outcomes(ordered),
         checks=ordered,
     )
+    merged.pop("changes", None)  # a shard's own; the merged report's are worked out anew
+    baselines = [s["baseline"] for s in summaries if isinstance(s.get("baseline"), dict)]
+    if baselines:
+        merged["baseline"] = _merge_baselines(baselines)
     return merged
+
+
+def _merge_baselines(baselines: list[dict[str, Any]]) -> dict[str, Any]:
+    """One baseline report from the shards': an entry matched in any shard is matched
+    (its counts added); stale only if stale in every shard."""
+    entries: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for baseline in baselines:
+        for entry in baseline.get("entries", []):
+            key = (entry.get("rule", ""), entry.get("path", ""), entry.get("target", ""))
+            kept = entries.get(key)
+            if kept is None:
+                entries[key] = dict(entry)
+                continue
+            kept["matched"] = int(kept.get("matched", 0)) + int(entry.get("matched", 0))
+            if kept["matched"]:
+                kept["status"] = "matched"
+                kept.pop("note", None)
+            elif kept.get("status") == "stale" and "held" in str(entry.get("note", "")):
+                kept["note"] = entry["note"]  # exercised in some shard: it held there
+    return {"file": baselines[0].get("file", ""), "entries": list(entries.values())}
 
 
 @dataclass
@@ -112,10 +170,20 @@ class BrokenRule:
     paths: list[str] = field(default_factory=list)  # where it was found broken
     context: list[str] = field(default_factory=list)  # what the check said of the case (a fuzz seed...)
     exchange: dict[str, Any] = field(default_factory=dict)  # the first evidence: request, curl
+    accepted: dict[str, Any] = field(default_factory=dict)  # the baseline entry that accepts it
+    expired: str = ""  # the date a baseline entry for it expired
 
     def block(self) -> list[str]:
         source = ", ".join(self.sources)
+        if self.accepted:
+            return [
+                f"  ~ {self.id} [{self.grade}; {source}]: accepted until {self.accepted.get('expires')}"
+                f" -- {self.accepted.get('reason')}",
+                f"      {self.first}",
+            ]
         lines = [f"  x {self.id} [{self.grade}; {source}]: {self.says}"]
+        if self.expired:
+            lines.append(f"      the baseline's entry for it expired on {self.expired}: it counts again")
         more = f" and {len(self.checks) - 1} more" if len(self.checks) > 1 else ""
         lines.append(f"      broken in {self.checks[0]}{more}")
         if self.first:

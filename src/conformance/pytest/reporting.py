@@ -5,6 +5,7 @@ failures grouped by broken rule, never a traceback; ``-v`` shows every block."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,6 +15,9 @@ from conformance.pytest.options import contract_of, settings_of
 from conformance.pytest.recording import RECORDING
 from conformance.pytest.session import RUN, TARGET
 from conformance.results import Results
+
+if TYPE_CHECKING:
+    from conformance.baseline import Baseline
 
 __all__ = ["RESULTS", "SDK_INFO", "Reporter", "report_dir"]
 
@@ -65,9 +69,13 @@ def run_info(config: pytest.Config) -> dict[str, object]:
         "seed": config.getoption("hypothesis_seed", default=None),
         "contract": {
             "directory": str(contract.directory),
+            "documents": {
+                name: {k: v for k, v in doc.items() if k in ("title", "address", "anchor")}
+                for name, doc in (contract.provenance.get("documents") or {}).items()
+            },
             "components": {name: list(comp.features) for name, comp in contract.components.items()},
             "archetypes": list(contract.archetypes),
-            "rules": len(catalogue(contract)),
+            "rules": sorted(catalogue(contract)),
             "inconsistencies": list(contract.inconsistencies),
             "unparsed": list(contract.unparsed),
         },
@@ -90,6 +98,8 @@ class Reporter:
         self.config = config
         self.results = config.stash[RESULTS]
         self.written = False
+        self.summary: dict[str, Any] = {}
+        self.updated: tuple[Path, int, int] | None = None  # --baseline-update: file, kept, added
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.results.add(report)
@@ -109,18 +119,39 @@ class Reporter:
         if run is not None:
             self.results.count_requests(run.sent)
             self.results.count_retries(run.retried)
-        from conformance.report import cannot_write, write_reports
+        from conformance.report import cannot_write, note_changes, write_reports
 
+        settings = settings_of(self.config)
+        info = target_info(self.config)
+        baseline = settings.accepted()
+        if baseline is not None:
+            self.results.apply_baseline(baseline, str(info.get("base_url", "")))
         directory = report_dir(self.config)
         try:
-            summary_json = self.results.write(directory, target_info(self.config), run_info(self.config))
-            write_reports(directory, summary_json)
+            self.summary = note_changes(directory, self.results.summary(info, run_info(self.config)))
+            write_reports(directory, self.summary)
+            if settings.baseline_update is not None:
+                self._update_baseline(Path(settings.baseline_update), baseline)
             self.written = True
         except OSError as exc:  # one line, not a traceback; exit 2 as for any bad input
             cannot_write(directory, exc, self.config)
             session.exitstatus = 2
             return
         session.exitstatus = VERDICTS[self.results.verdict]
+
+    def _update_baseline(self, path: Path, baseline: Baseline | None) -> None:
+        """The baseline's entries that matched, then one TODO entry per failure not accepted."""
+        from conformance.baseline import proposed
+
+        failures = [
+            f
+            for check in self.results.failed_checks()
+            for f in check.findings("failure")
+            if "accepted" not in f
+        ]
+        kept = [e for e in baseline.entries if e.matched] if baseline is not None else []
+        path.write_text(proposed(failures, kept=kept), encoding="utf-8")
+        self.updated = (path, len(kept), len({(f["rule"], f["path"]) for f in failures}))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         results = self.results
@@ -154,6 +185,15 @@ class Reporter:
                     tr.write_line(f"  {line}")
         for line in results.unjudged_lines():
             tr.write_line(line)
+        for line in baseline_lines(self.summary, results):
+            tr.write_line(line)
+        from conformance.report.changes import change_lines
+
+        for line in change_lines(self.summary.get("changes")):
+            tr.write_line(line)
+        if self.updated is not None:
+            path, kept, added = self.updated
+            tr.write_line(f"baseline written to {path}: {kept} entry(ies) kept, {added} added (reason TODO)")
         for line in self._run_lines():
             tr.write_line(line)
         self._verdict(tr)
@@ -220,6 +260,22 @@ class Reporter:
             red=results.verdict != "conforms",
             green=results.verdict == "conforms",
         )
+
+
+def baseline_lines(summary: dict[str, Any], results: Results) -> list[str]:
+    """Accepted deviations (one block each), then the baseline's expired and stale entries."""
+    accepted = results.accepted_rules()
+    lines = []
+    if accepted:
+        lines += ["", f"accepted deviations ({len(accepted)}), not counted against the verdict:"]
+        for rule in accepted:
+            lines += rule.block()
+    for entry in (summary.get("baseline") or {}).get("entries", []):
+        if entry["status"] == "expired":
+            lines.append(f"baseline: {entry['rule']} {entry['note']}")
+        elif entry["status"] == "stale":
+            lines.append(f"baseline: stale entry {entry['rule']} -- {entry['note']}")
+    return lines
 
 
 def left_behind(config: pytest.Config) -> list[str]:

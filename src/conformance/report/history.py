@@ -24,13 +24,14 @@ class History:
 
 
 def pass_rate(counts: dict[str, Any]) -> float | None:
-    """Checks that did not fail (warnings count as passed) over the checks that ran and were
-    judged (skipped, inconclusive and not-run checks are neither)."""
+    """Checks that did not fail (warnings and accepted deviations count as passed) over the
+    checks that ran and were judged (skipped, inconclusive and not-run checks are neither)."""
     unjudged = sum(int(counts.get(k, 0)) for k in ("skipped", "inconclusive", "not_run"))
     ran = int(counts.get("total", 0)) - unjudged
     if ran <= 0:
         return None
-    return round((int(counts.get("passed", 0)) + int(counts.get("warnings", 0))) / ran, 4)
+    kept = sum(int(counts.get(k, 0)) for k in ("passed", "warnings", "accepted"))
+    return round(kept / ran, 4)
 
 
 def history_entry(summary: dict[str, Any]) -> dict[str, Any]:
@@ -42,6 +43,7 @@ def history_entry(summary: dict[str, Any]) -> dict[str, Any]:
         "counts": counts,
         "pass_rate": pass_rate(counts),
         "duration": summary.get("duration"),
+        "rules": dict(summary.get("rule_outcomes") or {}),  # per rule: what changed since a run
     }
 
 

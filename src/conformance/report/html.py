@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,14 @@ LABELS = {
 }
 
 
+def breakable(text: Any) -> Any:
+    """``text`` escaped, with a line-break opportunity after each ``.``, ``_``, ``:``, ``=`` and
+    ``/``: long rule ids and paths wrap between their words, never inside one."""
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"([._:=/])", r"\1<wbr>", str(escape(text))))
+
+
 def render_html(summary: dict[str, Any], history: History) -> str:
     import jinja2  # lazy: only the report needs it
 
@@ -34,6 +43,7 @@ def render_html(summary: dict[str, Any], history: History) -> str:
         keep_trailing_newline=True,
     )
     env.globals.update(symbols=SYMBOLS, labels=LABELS, version=__version__)
+    env.filters["breakable"] = breakable
     return env.get_template("index.html").render(**build_view(summary, history))
 
 

@@ -113,13 +113,16 @@ def coverage(summary: dict[str, Any], matrices: list[Matrix]) -> dict[str, Any]:
     rules_total = len(rules) if isinstance(rules, list) else int(rules or 0)
     rules_done = len({rule for check in summary.get("checks", []) for rule in check.get("rules", [])})
     counts = summary.get("counts", {})
-    result = {
+    result: dict[str, Any] = {
         "components": _ratio(len({comp for comp, _ in touched}), len(components)),
         "features": _ratio(sum(1 for pair in pairs if pair in touched), len(pairs)),
         "cells": _ratio(exercised, applicable),
         "rules": _ratio(min(rules_done, rules_total) if rules_total else rules_done, rules_total),
         "checks": _ratio(counts.get("total", 0) - counts.get("skipped", 0), counts.get("total", 0)),
     }
+    if isinstance(rules, list):
+        done = {rule for check in summary.get("checks", []) for rule in check.get("rules", [])}
+        result["unexercised"] = sorted(set(map(str, rules)) - done)
     if isinstance(summary.get("fuzz_cases"), int):
         result["fuzz_cases"] = summary["fuzz_cases"]
     return result

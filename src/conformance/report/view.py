@@ -7,7 +7,9 @@ import json
 from typing import Any
 from urllib.parse import unquote_plus
 
+from conformance.report.changes import rule_strip
 from conformance.report.history import History, pass_rate
+from conformance.report.links import doc_link
 from conformance.report.matrix import build_matrices, coverage
 from conformance.report.trend import trend
 from conformance.results import CATEGORIES, COUNT_KEYS
@@ -170,6 +172,12 @@ def _failures(checks: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[
     return failed, sorted(rules.values(), key=lambda r: (-len(r["checks"]), str(r["rule"])))
 
 
+def _linked(rule: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]:
+    """The rule with its sources as (name, public address or "") pairs."""
+    path = str((rule.get("paths") or [rule.get("path", "")])[0] or "")
+    return {**rule, "links": [(s, doc_link(str(s), path, documents)) for s in rule.get("sources") or []]}
+
+
 def _findings(checks: list[dict[str, Any]], severity: str) -> list[dict[str, Any]]:
     """Warnings or notes, one entry per distinct finding, naming the checks that met it."""
     grouped: dict[str, dict[str, Any]] = {}
@@ -199,6 +207,7 @@ def build_view(summary: dict[str, Any], history: History) -> dict[str, Any]:
     failed, broken = _failures(checks)
     matrices = build_matrices(summary)
     contract = summary.get("contract") or {}
+    documents = contract.get("documents") or {}
     return {
         "verdict": verdict,
         "verdict_class": _VERDICTS.get(verdict, "down"),
@@ -211,7 +220,13 @@ def build_view(summary: dict[str, Any], history: History) -> dict[str, Any]:
         "matrices": matrices,
         "coverage": coverage(summary, matrices),
         "failures": failed,
-        "broken_rules": broken,
+        "broken_rules": [_linked(r, documents) for r in broken],
+        "accepted_rules": [_linked(r, documents) for r in summary.get("accepted_rules", [])],
+        "baseline": summary.get("baseline"),
+        "changes": summary.get("changes"),
+        "strip": rule_strip(history.entries),
+        "top_rules": [r["rule"] for r in summary.get("broken_rules", [])[:3]],
+        "more_rules": max(0, len(summary.get("broken_rules", [])) - 3),
         "warnings": _findings(checks, "warning"),
         "notes": _findings(checks, "note"),
         "skipped": [c for c in checks if c.get("outcome") in ("skipped", "inconclusive", "not run")],
