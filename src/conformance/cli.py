@@ -1,7 +1,8 @@
 """``conformance``: run the suites, serve the mock, import the contracts.
 
 Exit codes: 0 the target conforms; 1 it does not; 2 a usage error, bad input
-or an unreachable target (one line on stderr, no traceback).
+or an unreachable target (one line on stderr, no traceback). ``contracts diff``:
+0 nothing breaking, 1 something breaking, 2 bad input.
 """
 
 from __future__ import annotations
@@ -85,6 +86,16 @@ def _parser() -> _Parser:
     imp = csub.add_parser("import", help="import API reference pages into contracts/")
     imp.add_argument("documents", nargs="+", type=Path, metavar="DOC.md")
     imp.add_argument("--out", type=Path, help="output directory (default: the project's contracts/)")
+    diff = csub.add_parser(
+        "diff",
+        help="what changed between two contracts directories",
+        description="Classify each change as breaking, additive or a note. Exit 1 if any is breaking.",
+    )
+    diff.add_argument("old", type=Path, metavar="OLD_DIR")
+    diff.add_argument("new", type=Path, metavar="NEW_DIR")
+    diff.add_argument(
+        "--json", action="store_true", help="a JSON list of {kind, severity, path, old, new, rule}"
+    )
     sdk = sub.add_parser(
         "sdk",
         help="gate an SDK build: run it through a recording proxy and check what it sends and parses",
@@ -212,7 +223,11 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _contracts(args: argparse.Namespace) -> int:
+    if args.action == "diff":
+        return _diff(args)
+    from conformance.contracts.diff import diff_contracts, render
     from conformance.contracts.importer import import_documents
+    from conformance.contracts.model import ContractError, read_contract
     from conformance.contracts.store import write_contracts
     from conformance.paths import contracts_dir
 
@@ -221,6 +236,12 @@ def _contracts(args: argparse.Namespace) -> int:
             raise UsageError(f"no such document: {doc}")
     result = import_documents(args.documents)
     out = args.out or contracts_dir()
+    previous = None
+    if (out / "components.json").is_file():  # written over: say what changed
+        try:
+            previous = read_contract(out)
+        except ContractError as exc:
+            print(f"conformance: not compared with what {out} held: {exc}", file=sys.stderr)
     write_contracts(result, out)
     if args.out is None:  # the project's contracts: its documented cassettes follow them
         from conformance.contracts.model import load_contract
@@ -238,7 +259,30 @@ def _contracts(args: argparse.Namespace) -> int:
     )
     for item in result.unparsed:
         print(f"  not understood ({item['source']}, {item['path']}): {item['statement']}")
+    if previous is not None:
+        print(f"changes from the contract {out} held before:")
+        for line in render(diff_contracts(previous, read_contract(out))):
+            print(f"  {line}")
     return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """``contracts diff OLD NEW``: 0 nothing breaking, 1 something breaking, 2 bad input."""
+    import json
+
+    from conformance.contracts.diff import BREAKING, diff_contracts, render
+    from conformance.contracts.model import ContractError, read_contract
+
+    try:
+        old, new = read_contract(args.old), read_contract(args.new)
+    except ContractError as exc:
+        raise UsageError(str(exc)) from exc
+    changes = diff_contracts(old, new)
+    if args.json:
+        print(json.dumps([c.as_dict() for c in changes], indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(render(changes)))
+    return 1 if any(c.severity == BREAKING for c in changes) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -89,7 +89,9 @@ def _read_entries(result: ImportResult, doc: _Doc) -> None:
 
 
 def _check_type(result: ImportResult, path: str, target: dict[str, Any], typ: str, ref: str) -> None:
-    if target.get("type") not in (None, typ) and target.get("sources"):
+    if not target.get("sources"):  # the first page to state it gives the type
+        target["type"] = typ
+    elif target.get("type") not in (None, typ):
         result.inconsistent("type", [path], stated={ref: typ, "elsewhere": target["type"]})
 
 

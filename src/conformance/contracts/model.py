@@ -18,9 +18,11 @@ __all__ = [
     "Component",
     "Constraint",
     "Contract",
+    "ContractError",
     "DefaultRule",
     "Feature",
     "load_contract",
+    "read_contract",
 ]
 
 GENERATED_FILES = (
@@ -33,6 +35,10 @@ GENERATED_FILES = (
     "unparsed.json",
     "openapi.yaml",
 )
+
+
+class ContractError(ValueError):
+    """A directory that cannot be read as a contract; the message is one line."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class Feature:
     response: bool  # shown in a response
     sources: tuple[str, ...]
     default: DefaultRule | None
+    type: str = "boolean"
 
     @property
     def path(self) -> str:
@@ -189,7 +196,13 @@ def _build_components(raw: dict[str, Any], defaults: dict[str, Any]) -> dict[str
                 else None
             )
             features[fname] = Feature(
-                name, fname, finfo["request"], finfo["response"], tuple(finfo["sources"]), rule
+                name,
+                fname,
+                finfo["request"],
+                finfo["response"],
+                tuple(finfo["sources"]),
+                rule,
+                finfo.get("type", "boolean"),
             )
         components[name] = Component(
             name, tuple(info["sources"]), bool(info["enabled"]["required"]), features
@@ -231,3 +244,39 @@ def load_contract(directory: Path) -> Contract:
         unparsed=tuple(_read_json(directory / "unparsed.json")),
         conventions=conventions or {},
     )
+
+
+def read_contract(directory: Path) -> Contract:
+    """The contract in ``directory`` as its files are now (not the cached copy), every
+    rule in it readable; else a :class:`ContractError` naming what is wrong."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ContractError(
+            f"not a directory: {directory}" if directory.exists() else f"no such directory: {directory}"
+        )
+    if not (directory / "components.json").is_file():
+        raise ContractError(f"{directory} is not a contracts directory (it has no components.json)")
+    files = [directory / n for n in GENERATED_FILES if n.endswith(".json")]
+    for path in [*files, *sorted((directory / "examples").glob("*.json"))]:
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ContractError(f"{directory} is not a whole contract: {path.name} is missing") from None
+        except (OSError, ValueError) as exc:
+            raise ContractError(f"{path} is malformed: {_reason(exc)}") from None
+    try:
+        contract = load_contract.__wrapped__(directory)
+        for comp in contract.components.values():
+            _ = [f.default.describe() for f in comp.features.values() if f.default]
+        _ = [c.describe() for c in contract.constraints]
+        listed = [*contract.inconsistencies, *contract.unparsed, *contract.examples.values()]
+        listed += [f for side in contract.fields.values() for f in dict(side).values()]
+        if not all(isinstance(item, dict) for item in listed):
+            raise TypeError("fields, examples, inconsistencies and unparsed statements must be objects")
+    except Exception as exc:  # whatever a file of the wrong shape raises is bad input: one line
+        raise ContractError(f"{directory} is not a contract this version reads: {_reason(exc)}") from None
+    return contract
+
+
+def _reason(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
