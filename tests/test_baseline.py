@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import jsonschema
 import pytest
 import yaml
 
 from conformance.baseline import load_baseline, proposed
 from conformance.errors import SettingsError
 from conformance.mock import create_app
+from conformance.report import SCHEMA_PATH
 from conformance.report.changes import changes, rule_strip
 from conformance.summaries import merge_summaries, rule_outcomes
 
@@ -66,6 +68,8 @@ def test_an_accepted_deviation_passes_the_verdict_and_is_shown_everywhere(faulty
     assert "accepted" in html and "the API moved past the docs" in html
     junit = (run.report_dir / "junit.xml").read_text()
     assert "accepted" in junit and "<failure" not in junit
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(summary)) == []
 
 
 def test_an_expired_entry_no_longer_accepts_and_says_so(faulty, cli, tmp_path):
