@@ -1,4 +1,4 @@
-"""``conformance``: run the suites, serve the mock, import the contracts.
+"""``conformance``: run the suites, replay a run's failing cases, serve the mock, import the contracts.
 
 Exit codes: 0 the target conforms; 1 it does not; 2 a usage error, bad input
 or an unreachable target (one line on stderr, no traceback). ``contracts diff``:
@@ -114,6 +114,18 @@ def _parser() -> _Parser:
         "shards", nargs="+", type=Path, metavar="DIR", help="report directories (or summary.json)"
     )
     merge.add_argument("--out", type=Path, required=True, help="where the merged report goes")
+    again = sub.add_parser(
+        "replay-failures",
+        help="send a run's failing generated cases again and judge them again",
+        description="Re-send the failing fuzz and schemathesis cases a run kept (DIR/failures.json),"
+        " with fresh accounts of the same kinds, and judge each as the run did. Exit 0 when every"
+        " case passes now, 1 when one still fails or cannot be judged.",
+    )
+    again.add_argument(
+        "directory", nargs="?", type=Path, default=Path("reports"), metavar="DIR", help="default: reports"
+    )
+    again.add_argument("--base-url", help="send them here (default: the run's target)", metavar="URL")
+    again.add_argument("--contracts", help="the contracts directory (default: the run's)", metavar="DIR")
     return parser
 
 
@@ -133,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _proxy(args)
         if args.command == "report":
             return _merge(args)
+        if args.command == "replay-failures":
+            return _replay_failures(args)
         return _contracts(args)
     except (UsageError, SettingsError) as exc:
         print(f"conformance: error: {exc}", file=sys.stderr)
@@ -220,6 +234,34 @@ def _merge(args: argparse.Namespace) -> int:
     for line in change_lines(merged.get("changes")):
         print(line)
     return 1 if merged["verdict"] == "does not conform" else 0 if merged["verdict"] == "conforms" else 2
+
+
+def _replay_failures(args: argparse.Namespace) -> int:
+    from conformance.errors import RunAborted
+    from conformance.fuzz.failures import read_failures
+    from conformance.settings import DEFAULT_MOCK_KEY, check_base_url, check_key
+
+    saved = read_failures(args.directory)
+    if args.base_url is not None:
+        check_base_url(args.base_url)
+    key = os.environ.get("STRIPE_API_KEY") or DEFAULT_MOCK_KEY
+    check_key(key, allow_livemode=False)
+    contract = _contract(args.contracts or saved.contracts)
+    from conformance.fuzz.rerun import replay_failures
+
+    try:
+        replayed = replay_failures(
+            saved,
+            contract,
+            key=key,
+            base_url=args.base_url,
+            say=lambda line: print(line, flush=True),
+            warn=lambda line: print(line, file=sys.stderr),
+        )
+    except RunAborted as exc:  # unreachable, interrupted: the accounts are deleted by then
+        raise UsageError(f"{exc.verdict}: {exc}") from None
+    print(replayed.summary(str(saved.path)))
+    return replayed.code
 
 
 def _contracts(args: argparse.Namespace) -> int:

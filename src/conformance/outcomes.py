@@ -9,6 +9,7 @@ from typing import Any
 __all__ = [
     "ABORTED",
     "CATEGORY_KEY",
+    "FAILING_CASE",
     "INCONCLUSIVE_PREFIX",
     "NOT_RUN_PREFIX",
     "OUTCOMES",
@@ -22,6 +23,7 @@ RECORD = "conformance"  # user_properties key of what a check recorded (a dict)
 CATEGORY_KEY = "conformance_category"  # user_properties key of a check's category
 TRAFFIC = "conformance_traffic"  # user_properties key: {"sent": {route: n}, "retried": {cause: n}}
 ABORTED = "conformance_aborted"  # user_properties key: [verdict, message] of a run that cannot go on
+FAILING_CASE = "failing_case"  # record key: a failed generated check's case, redacted, to re-send
 NOT_RUN_PREFIX = "not run: "  # a skip reason so prefixed: the target lacks what the check needs
 INCONCLUSIVE_PREFIX = "inconclusive: "  # ...: the check could not judge
 

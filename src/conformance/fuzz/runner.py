@@ -21,8 +21,10 @@ from conformance.checks import Checker
 from conformance.client import Exchange
 from conformance.compare import FAILURE, Outcome, compare_error
 from conformance.forms import decode_form
+from conformance.fuzz.failures import saved_case
 from conformance.fuzz.strategies import Case
 from conformance.oracle import Expected, ExpectedError
+from conformance.outcomes import FAILING_CASE
 from conformance.redact import Redactor
 
 __all__ = ["BATCH", "PROFILES", "FuzzFailure", "FuzzRunner", "StrategyError"]
@@ -39,11 +41,20 @@ Sent = TypeVar("Sent")
 
 
 class FuzzFailure(AssertionError):
-    """A generated case broke a rule. Its message is redacted: hypothesis prints it."""
+    """A generated case broke a rule. Its message is redacted: hypothesis prints it.
+    ``judged`` says how the one request can be judged again on its own (``oracle``,
+    ``schemathesis:<mode>``); None: only with the requests before it (a state machine's)."""
 
-    def __init__(self, case: Case, outcome: Outcome, exchange: Exchange, redactor: Redactor) -> None:
+    def __init__(
+        self,
+        case: Case,
+        outcome: Outcome,
+        exchange: Exchange,
+        redactor: Redactor,
+        judged: str | None = None,
+    ) -> None:
         super().__init__(redactor.text("; ".join(f.line() for f in outcome.failures)))
-        self.case, self.outcome, self.exchange = case, outcome, exchange
+        self.case, self.outcome, self.exchange, self.judged = case, outcome, exchange, judged
 
 
 class StrategyError(AssertionError):
@@ -140,9 +151,11 @@ class FuzzRunner:
         """The one judgement of a generated, replayed, schemathesis or stateful case:
         the answer against ``expected`` (default: the oracle's for the form sent);
         raises :class:`FuzzFailure` on a broken rule. Returns what was expected."""
-        if expected is None:
-            expected = self.expect(exchange.form)
-        self.conclude_case(case, exchange, self.assess(case, exchange, expected))
+        given, expected = expected, self.expect(exchange.form) if expected is None else expected
+        outcome = self.assess(case, exchange, expected)
+        # judged alone by the oracle (saved for replay-failures) unless told to expect otherwise
+        alone = given is None or (bool(outcome.failures) and given == self.expect(exchange.form))
+        self.conclude_case(case, exchange, outcome, judged="oracle" if alone else None)
         return expected
 
     def assess(self, case: Case, exchange: Exchange, expected: Expected) -> Outcome:
@@ -164,15 +177,24 @@ class FuzzRunner:
         return outcome
 
     def judge_outcome(
-        self, case: Case, exchange: Exchange, outcome: Outcome, rule_ids: list[str], *, count: bool = True
+        self,
+        case: Case,
+        exchange: Exchange,
+        outcome: Outcome,
+        rule_ids: list[str],
+        *,
+        count: bool = True,
+        judged: str | None = None,
     ) -> None:
         """A case judged by other means (a replay, a conflict, schemathesis's checks):
         count it (unless it was counted already) and conclude it."""
         self.cases += count
         self.rules.update(rule_ids)
-        self.conclude_case(case, exchange, outcome)
+        self.conclude_case(case, exchange, outcome, judged=judged)
 
-    def conclude_case(self, case: Case, exchange: Exchange, outcome: Outcome) -> None:
+    def conclude_case(
+        self, case: Case, exchange: Exchange, outcome: Outcome, *, judged: str | None = None
+    ) -> None:
         """Keep a case's warnings, notes and inconclusive findings for the check's record
         (once each); raise on a failure of a rule this check judges."""
         outcome = self.check.attribute(outcome)
@@ -180,7 +202,7 @@ class FuzzRunner:
             if finding.severity != FAILURE:
                 self.kept.setdefault((finding.path, finding.rule.id), finding)
         if outcome.failures:
-            raise FuzzFailure(case, outcome, exchange, self.check.redactor)
+            raise FuzzFailure(case, outcome, exchange, self.check.redactor, judged)
 
     def fail_unless(
         self, ok: bool, case: Case, exchange: Exchange, rule_id: str, path: str, expected: Any, actual: Any
@@ -257,12 +279,15 @@ class FuzzRunner:
             + (" (did not fail every time: the target may be non-deterministic)" if flaky else ""),
             f"seed: {self.seed}; reproduce: {self.check.reproduce or self.check.name}",
         ]
+        extra: dict[str, Any] = {"cases": self.cases}
+        if self.replay is None:  # a cassette's cases are its own; a live run's are kept to re-send
+            extra[FAILING_CASE] = saved_case(self, failure)
         self.check.conclude(
             outcome,
             failure.exchange,
             sorted({f.rule.id for f in outcome.findings}),
             context=context,
-            extra={"cases": self.cases},
+            extra=extra,
         )
         raise AssertionError("unreachable: conclude raises on failures")  # pragma: no cover
 

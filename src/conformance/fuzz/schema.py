@@ -124,7 +124,9 @@ class SchemaCases:
             self.operation.Case(body=wire, media_type=MEDIA_TYPE).validate_response(response, checks=CHECKS)
         except FailureGroup as group:
             outcome.extend(self._findings(group))
-        self.runner.judge_outcome(case, exchange, outcome, rule_ids, count=False)
+        self.runner.judge_outcome(
+            case, exchange, outcome, rule_ids, count=False, judged=f"schemathesis:{mode}"
+        )
 
     def _refused(self, exchange: Exchange) -> Outcome:
         """A body that is not a form: a 4xx with a Stripe error."""

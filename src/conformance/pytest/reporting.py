@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.evidence import key_auth
-from conformance.outcomes import ABORTED, VERDICTS
+from conformance.outcomes import ABORTED, FAILING_CASE, VERDICTS
 from conformance.pytest.options import contract_of, settings_of
 from conformance.pytest.recording import RECORDING
 from conformance.pytest.session import RUN, TARGET
@@ -100,6 +100,7 @@ class Reporter:
         self.written = False
         self.summary: dict[str, Any] = {}
         self.updated: tuple[Path, int, int] | None = None  # --baseline-update: file, kept, added
+        self.kept_cases = 0  # failing generated cases written for replay-failures
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.results.add(report)
@@ -132,6 +133,7 @@ class Reporter:
             write_reports(directory, self.summary)
             if settings.baseline_update is not None:
                 self._update_baseline(Path(settings.baseline_update), baseline)
+            self._keep_failing_cases(directory)
             self.written = True
         except OSError as exc:  # one line, not a traceback; exit 2 as for any bad input
             cannot_write(directory, exc, self.config)
@@ -152,6 +154,27 @@ class Reporter:
         kept = [e for e in baseline.entries if e.matched] if baseline is not None else []
         path.write_text(proposed(failures, kept=kept), encoding="utf-8")
         self.updated = (path, len(kept), len({(f["rule"], f["path"]) for f in failures}))
+
+    def _keep_failing_cases(self, directory: Path) -> None:
+        """The failed generated checks' cases, for ``conformance replay-failures``
+        (an older run's are removed when this one has none)."""
+        from conformance.fuzz.failures import target_facts, write_failures
+
+        cases = [
+            {"check": check.id, **record[FAILING_CASE]}
+            for check in self.results.failed_checks()
+            for record in check.records
+            if isinstance(record.get(FAILING_CASE), dict)
+        ]
+        target = self.config.stash.get(TARGET, None)
+        self.kept_cases = len(cases) if target is not None else 0
+        write_failures(
+            directory,
+            cases,
+            target_facts(target) if target is not None else None,
+            seed=self.config.getoption("hypothesis_seed", default=None),
+            contracts=contract_of(self.config).directory,
+        )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         results = self.results
@@ -219,6 +242,12 @@ class Reporter:
                 lines.append(f"accounts: {cleanup.made} made, {len(cleanup.deleted)} deleted at the end")
         if run is not None and run.calls is not None:
             lines += self._dry_run(run.calls)
+        if self.kept_cases:
+            directory = report_dir(self.config)
+            lines.append(
+                f"failing cases: {self.kept_cases} kept in {directory / 'failures.json'}"
+                f" (conformance replay-failures {directory} sends them again)"
+            )
         return lines
 
     def _dry_run(self, calls: list[tuple[str, str, str]]) -> list[str]:
