@@ -287,8 +287,10 @@ def test_github_nightly_a_red_night_fails_and_still_reports(tmp_path: Path, serv
     assert [r.code for r in night.ran] == [2, 2, 2, 2], "\n".join(map(str, night.ran))
     assert "unreachable" in night.ran[0].stderr
     assert not [s for s in night.skipped if "upload-artifact" in s]  # tried even so (nothing to upload)
-    # a night that judged nothing adds nothing to the history, and loses none of it
-    assert workflow.cache["conformance-history-203-1"].read_text() == history
+    # a night that judged nothing still reports why, and loses none of the history
+    assert _summary(night.artifacts["conformance-report"])["verdict"] == "unreachable"
+    after = workflow.cache["conformance-history-203-1"].read_text().splitlines()
+    assert after[:2] == history.splitlines() and json.loads(after[-1])["verdict"] == "unreachable"
 
 
 def test_gitlab_nightly_runs_its_shards_and_merges_them(tmp_path: Path, serve, committed) -> None:
@@ -343,6 +345,7 @@ def test_github_sdk_gate_gates_the_python_sdk(tmp_path: Path) -> None:
     assert summary["verdict"] == "conforms" and summary["sdk"]["name"] == "stripe-python"
     assert summary["counts"]["passed"] == summary["counts"]["total"] > 0
     assert gate.summary == (outcome.artifacts["conformance-sdk-report"] / "summary.md").read_text() + "\n"
+    assert "**Target** `stripe-python " in gate.summary  # the SDK is the subject, the mock its target
 
 
 def test_gitlab_sdk_gate_gates_the_python_sdk(tmp_path: Path) -> None:

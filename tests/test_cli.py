@@ -45,6 +45,9 @@ def test_nothing_listening_exits_2_with_one_line(cli):
     assert run.code == 2
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "unreachable" in lines[0] and "Traceback" not in run.stderr
+    # the reports say so too: a nightly job gets a report on the night the target was down
+    assert run.summary["verdict"] == "unreachable" and "did not answer" in run.summary["stopped"]
+    assert "conformance: unreachable" in (run.report_dir / "summary.md").read_text()
 
 
 @pytest.mark.parametrize(

@@ -116,6 +116,17 @@ class Reporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.results.checks and self.results.aborted is None:
             return
+        written = self.write()
+        session.exitstatus = VERDICTS[self.results.verdict] if written else 2
+
+    def stopped_before_checks(self, verdict: str, message: str) -> None:
+        """The run stopped while the target was being profiled (unreachable, interrupted):
+        no check ran, and the reports say why -- a nightly job still gets its report."""
+        self.results.abort(verdict, message)
+        self.write()
+
+    def write(self) -> bool:
+        """Write every report; False (and one line on stderr) when they cannot be written."""
         run = self.config.stash.get(RUN, None)
         if run is not None:
             self.results.count_requests(run.sent)
@@ -137,9 +148,8 @@ class Reporter:
             self.written = True
         except OSError as exc:  # one line, not a traceback; exit 2 as for any bad input
             cannot_write(directory, exc, self.config)
-            session.exitstatus = 2
-            return
-        session.exitstatus = VERDICTS[self.results.verdict]
+            return False
+        return True
 
     def _update_baseline(self, path: Path, baseline: Baseline | None) -> None:
         """The baseline's entries that matched, then one TODO entry per failure not accepted."""

@@ -84,6 +84,9 @@ def open_run(config: pytest.Config) -> Target:
         if isinstance(exc, SettingsError):
             raise pytest.UsageError(str(exc)) from None
         if isinstance(exc, RunAborted):
+            reporter = config.pluginmanager.get_plugin("conformance-reporter")
+            if reporter is not None:  # the reports say why no check ran
+                reporter.stopped_before_checks(exc.verdict, str(exc))
             raise pytest.UsageError(f"{exc.verdict}: {exc}") from None
         if isinstance(exc, UnplayedRequest):
             raise pytest.UsageError(f"replay: {exc}; record the set again") from None

@@ -88,7 +88,10 @@ def _baseline(summary: dict[str, Any]) -> list[str]:
 def markdown(summary: dict[str, Any]) -> str:
     verdict = str(summary.get("verdict", "?"))
     counts = summary.get("counts") or {}
-    subject = (summary.get("target_info") or {}).get("name") or summary.get("target", "")
+    info = summary.get("target_info") or {}
+    subject = info.get("name") or summary.get("target", "")
+    if info.get("subject"):  # the SDK gate: the SDK under test is the subject, the mock its target
+        subject = f"{info['subject']} (against {subject})"
     lines = [f"## {_MARK.get(verdict, '⛔')} Account Sessions conformance: {verdict}", ""]
     shown = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v and k != "total")
     lines.append(
