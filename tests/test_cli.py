@@ -20,8 +20,9 @@ def _free_port() -> int:
 
 
 def test_embedded_run_conforms_and_writes_summary(cli_process):
-    """End to end through ``python -m conformance.cli``: its exit code, its report."""
-    run = cli_process("run", "-q")
+    """End to end through ``python -m conformance.cli``: its exit code, its report (every
+    category, on the dev budget: tests/test_faults.py runs the ci budget)."""
+    run = cli_process("run", "-q", "--profile", "dev")
     assert run.code == 0, run.stdout[-2000:] + run.stderr
     summary = run.summary
     assert summary["verdict"] == "conforms"

@@ -144,7 +144,7 @@ def test_same_seed_same_minimal_case(committed, serve, cli):
     url = serve(FUZZ_ONLY_FAULTS[1].build(committed))
 
     def minimal():
-        run = cli("run", "--base-url", url, "-m", "fuzz", "-k", "valid", "--seed", "99")
+        run = cli("run", "--base-url", url, "-m", "fuzz", "-k", "test_valid_requests", "--seed", "99")
         assert run.code == 1
         failed = [c for c in run.summary["checks"] if c["outcome"] == "failed"]
         return [e["exchange"]["request"]["body"].split("&", 1)[1] for e in failed[0]["evidence"]]

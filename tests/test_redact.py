@@ -46,7 +46,7 @@ def test_reports_hold_no_key_and_no_secret(committed, serve, cli, tmp_path):
         pass
 
     app = create_app(committed, Faulty(committed))
-    run = cli("run", "--base-url", serve(app), "--api-key", key)
+    run = cli("run", "--base-url", serve(app), "--api-key", key, "--profile", "dev")
     assert run.code == 1
     assert Recording.issued
     written = b"".join(p.read_bytes() for p in run.report_dir.rglob("*") if p.is_file())
