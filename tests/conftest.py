@@ -89,13 +89,16 @@ def _python_warning_filters() -> None:
     warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
 
 
-def run_in_process(argv: list[str], env: dict[str, str] | None, timeout: float) -> tuple[int, str, str]:
+def run_in_process(
+    argv: list[str], env: dict[str, str] | None, timeout: float, *, inherit: bool = True
+) -> tuple[int, str, str]:
     """``conformance.cli.main(argv)`` in this process, as its own process would run it: its
     environment and working directory, its stdout and stderr captured, and everything it
     changes in the process put back afterwards (environment, working directory, sys.path,
     signal handlers, the stop flag, warning filters, hypothesis's forced seed), so that runs do
     not leak into each other or into the tests that follow. A run still going after
-    ``timeout`` seconds is interrupted as Ctrl-C would, and the test fails saying so."""
+    ``timeout`` seconds is interrupted as Ctrl-C would, and the test fails saying so.
+    ``inherit=False``: its environment is ``env`` alone, as a process started with it."""
     import _thread
     import contextlib
     import io
@@ -122,7 +125,7 @@ def run_in_process(argv: list[str], env: dict[str, str] | None, timeout: float) 
 
     timer = threading.Timer(timeout, expire)
     os.environ.clear()
-    os.environ.update(_environment(env))
+    os.environ.update(_environment(env) if inherit else env or {})
     os.chdir(ROOT)
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
