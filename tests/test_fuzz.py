@@ -167,15 +167,16 @@ def test_state_machine_catches(fault, rule, committed, serve, cli):
 
 
 @pytest.mark.parametrize(
-    ("fault", "check"),
+    ("fault", "check", "mode"),
     [
-        ("validation_500", "not_a_server_error"),
-        ("missing_component", "response_schema_conformance"),
+        ("validation_500", "not_a_server_error", "negative"),  # a required parameter left out
+        ("missing_component", "response_schema_conformance", "positive"),  # a session's answer
     ],
 )
-def test_schemathesis_catches(fault, check, committed, serve, cli):
+def test_schemathesis_catches(fault, check, mode, committed, serve, cli):
+    """Each fault in the cases that meet it (the other mode's would only add time)."""
     url = serve(next(f for f in FAULTS if f.name == fault).build(committed))
-    run = cli("run", "--base-url", url, "-m", "schemathesis", "--seed", "5")
+    run = cli("run", "--base-url", url, "-m", "schemathesis", "-k", mode, "--seed", "5")
     assert run.code == 1, run.stdout[-2000:]
     assert f"schemathesis.{check}" in run.failed_rules()
 
