@@ -21,6 +21,37 @@ CONTRACTS = ROOT / "contracts"
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 
+# Modules whose tests run the command line (seconds to tens of seconds each, measured
+# with --durations), slowest first: under `pytest -n 2 --dist worksteal` (make test) the
+# long runs start early and the many quick tests fill in at the end, instead of one long
+# run starting last while the other worker has nothing left to do.
+FIRST = (
+    "test_hostile",
+    "test_fuzz",
+    "test_cassettes",
+    "test_faults",
+    "test_sdk",
+    "test_verdicts",
+    "test_cli",
+    "test_peers",
+    "test_mutants",
+    "test_report_parallel",
+    "test_report",
+    "test_report_browser",
+    "test_redact",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(FIRST)}
+
+    def order(item: pytest.Item) -> int:
+        module = getattr(item, "module", None)
+        return rank.get(module.__name__.rsplit(".", 1)[-1] if module else "", len(FIRST))
+
+    items.sort(key=order)  # stable: a module's own order is kept
+
+
 @pytest.fixture(scope="session")
 def committed() -> Contract:
     return load_contract(CONTRACTS)
