@@ -314,7 +314,7 @@ def test_a_transient_5xx_is_retried(kind, committed, cli, tmp_path):
     """12. A proxy's 502 page, or a 5xx marked Stripe-Should-Retry: retried, not reported."""
 
     async def flaky(request):
-        if request.number % 4 or request.number > 60:  # 15 of the first 60: each retry waits
+        if request.number % 4 or request.number > 40:  # 10 of the first 40: each retry waits
             return False
         if kind == "502 html":
             return await answer(request, 502, "<html>Bad Gateway</html>", content_type="text/html")
