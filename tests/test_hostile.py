@@ -155,7 +155,7 @@ def _start(url: str, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for(predicate, timeout: float = 60) -> None:
+def _wait_for(predicate, timeout: float = 120) -> None:  # a bound for a run that never gets there
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
