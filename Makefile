@@ -63,7 +63,7 @@ chromium:
 
 ## test: the project's own tests (lint, types, toolkit, fault-injected mocks, both SDK adapters)
 test: $(STAMP) lint adapters peers actionlint chromium
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist worksteal
 
 ## bench: speed figures, each a ratio measured side by side in one run (README: Benchmarks);
 ## not part of `make test`. Writes bench/results.json

@@ -3,8 +3,10 @@ middleware that misbehaves on purpose -- throttles, hangs, drips, answers garbag
 huge or deeply nested bodies, duplicate keys -- and logs every request it gets,
 so that a test can count the accounts made and deleted on the server's side.
 
-Every misbehaviour is bounded in time (a "hang" lasts at most ``HANG`` seconds)
-and the servers listen on 127.0.0.1 only.
+Every misbehaviour is bounded in time (a "hang" lasts at most ``HANG`` seconds, and
+ends as soon as the client gives up) and the servers listen on 127.0.0.1 only. A
+test tells "the client gave up" from "the server ran out of patience" by counting
+(``hung`` and ``abandoned``), not by a clock.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Request:
     send: Send
     started: float
     server: Hostile
+    receive: Receive
 
 
 @dataclass
@@ -63,6 +66,9 @@ class Hostile:
         self.count = 0
         self.started = time.monotonic()
         self.log: list[Logged] = []
+        self.arrived: list[tuple[str, str, float]] = []  # (method, path, time.time()) of every request
+        self.hung = 0  # answers held back (hang, drip)
+        self.abandoned = 0  # ... of which the client went away before the server let go
 
     @property
     def made(self) -> list[str]:
@@ -98,7 +104,8 @@ class Hostile:
         self.count += 1
         if self.count == 1:  # time is counted from the first request, not from start-up
             self.started = time.monotonic()
-        request = Request(self.count, scope["method"], scope["path"], send, time.monotonic(), self)
+        self.arrived.append((scope["method"], scope["path"], time.time()))
+        request = Request(self.count, scope["method"], scope["path"], send, time.monotonic(), self, receive)
         if self.act is not None and await self.act(request):
             return
         status, headers, chunks = 0, [], []
@@ -153,22 +160,55 @@ async def throttle(request: Request, retry_after: str = "1") -> bool:
     )
 
 
+async def _gone(request: Request) -> None:
+    """Returns when the client has closed the connection (the request body read first)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _held(request: Request, answering: Awaitable[None]) -> bool:
+    """Runs ``answering`` (which ends within HANG seconds) until it ends or the client goes
+    away, whichever comes first; counts the answer as held, and as abandoned if the client left."""
+    request.server.hung += 1
+    gone = asyncio.ensure_future(_gone(request))
+    work = asyncio.ensure_future(answering)
+    done, _ = await asyncio.wait({gone, work}, return_when=asyncio.FIRST_COMPLETED)
+    if gone in done and work not in done:
+        request.server.abandoned += 1
+    for task in (gone, work):
+        task.cancel()
+    return True
+
+
 async def hang(request: Request) -> bool:
-    await asyncio.sleep(HANG)
-    return await answer(request, 504, stripe_error(504, "api_error", "late"))
+    """No answer until the client gives up (or HANG seconds pass: then a 504)."""
+
+    async def late() -> None:
+        await asyncio.sleep(HANG)
+        await answer(request, 504, stripe_error(504, "api_error", "late"))
+
+    return await _held(request, late())
 
 
 async def drip(request: Request, every: float = 1.0) -> bool:
-    """Headers at once, then the body one byte at a time (chunked), for at most HANG seconds."""
-    await request.send(
-        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
-    )
-    stop = time.monotonic() + HANG
-    while time.monotonic() < stop:
-        await request.send({"type": "http.response.body", "body": b" ", "more_body": True})
-        await asyncio.sleep(every)
-    await request.send({"type": "http.response.body", "body": b"{}"})
-    return True
+    """Headers at once, then the body one byte at a time (chunked), until the client
+    gives up (or HANG seconds pass)."""
+
+    async def dripping() -> None:
+        await request.send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        stop = time.monotonic() + HANG
+        while time.monotonic() < stop:
+            await request.send({"type": "http.response.body", "body": b" ", "more_body": True})
+            await asyncio.sleep(every)
+        await request.send({"type": "http.response.body", "body": b"{}"})
+
+    return await _held(request, dripping())
 
 
 async def huge(request: Request, megabytes: int) -> bool:

@@ -660,25 +660,35 @@ def _names(rule: str, want: str) -> bool:
     return rule == want or (want.endswith((":", ".")) and rule.startswith(want))
 
 
-def judge(mutant: Mutant, contract: Contract, *, quick: bool = False, seed: int = 20261125) -> Verdict:
+Runner = Callable[[list[str], dict[str, str]], int]  # (conformance's arguments, environment) -> exit code
+
+
+def in_a_process(args: list[str], env: dict[str, str]) -> int:
+    """`python -m conformance.cli ARGS` in a process of its own, with only ``env``."""
+    command = [sys.executable, "-m", "conformance.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600, env=env).returncode
+
+
+def judge(
+    mutant: Mutant,
+    contract: Contract,
+    *,
+    quick: bool = False,
+    seed: int = 20261125,
+    run: Runner = in_a_process,
+) -> Verdict:
+    """``mutant``'s verdict from `conformance run` (or `sdk`) against it, started by ``run``:
+    a process each by default (`make mutants` judges them two at a time, in threads)."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp, EmbeddedServer(mutant.build(contract)) as server:
         command = ["sdk", "--adapter", mutant.adapter] if mutant.adapter else ["run", "--seed", str(seed)]
-        args = [sys.executable, "-m", "conformance.cli", *command, "--base-url", server.url]
-        args += ["--report-dir", tmp, "-q", "-p", "no:cacheprovider"]
+        args = [*command, "--base-url", server.url, "--report-dir", tmp, "-q", "-p", "no:cacheprovider"]
         select = mutant.select or (mutant.quick if quick else "")
         if select and not mutant.adapter:
             args += ["-m", select]
         if mutant.k:
             args += ["-k", mutant.k]
-        proc = subprocess.run(
-            args,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=600,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp},
-        )
+        code = run(args, {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp})
         named: set[str] = set()
         noted: set[str] = set()
         summary = Path(tmp) / "summary.json"
@@ -686,7 +696,7 @@ def judge(mutant: Mutant, contract: Contract, *, quick: bool = False, seed: int 
             for check in json.loads(summary.read_text())["checks"]:
                 named |= {f["rule"] for f in check["findings"] if f["severity"] == "failure"}
                 noted |= {f["rule"] for f in check["findings"] if f["severity"] in ("note", "warning")}
-    return Verdict(mutant, proc.returncode, named, time.monotonic() - started, noted)
+    return Verdict(mutant, code, named, time.monotonic() - started, noted)
 
 
 def coverage(verdicts: list[Verdict], contract: Contract) -> tuple[list[str], list[str]]:

@@ -144,7 +144,7 @@ def test_same_seed_same_minimal_case(committed, serve, cli):
     url = serve(FUZZ_ONLY_FAULTS[1].build(committed))
 
     def minimal():
-        run = cli("run", "--base-url", url, "-m", "fuzz", "-k", "valid", "--seed", "99")
+        run = cli("run", "--base-url", url, "-m", "fuzz", "-k", "test_valid_requests", "--seed", "99")
         assert run.code == 1
         failed = [c for c in run.summary["checks"] if c["outcome"] == "failed"]
         return [e["exchange"]["request"]["body"].split("&", 1)[1] for e in failed[0]["evidence"]]
@@ -167,15 +167,16 @@ def test_state_machine_catches(fault, rule, committed, serve, cli):
 
 
 @pytest.mark.parametrize(
-    ("fault", "check"),
+    ("fault", "check", "mode"),
     [
-        ("validation_500", "not_a_server_error"),
-        ("missing_component", "response_schema_conformance"),
+        ("validation_500", "not_a_server_error", "negative"),  # a required parameter left out
+        ("missing_component", "response_schema_conformance", "positive"),  # a session's answer
     ],
 )
-def test_schemathesis_catches(fault, check, committed, serve, cli):
+def test_schemathesis_catches(fault, check, mode, committed, serve, cli):
+    """Each fault in the cases that meet it (the other mode's would only add time)."""
     url = serve(next(f for f in FAULTS if f.name == fault).build(committed))
-    run = cli("run", "--base-url", url, "-m", "schemathesis", "--seed", "5")
+    run = cli("run", "--base-url", url, "-m", "schemathesis", "-k", mode, "--seed", "5")
     assert run.code == 1, run.stdout[-2000:]
     assert f"schemathesis.{check}" in run.failed_rules()
 

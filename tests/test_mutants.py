@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import run_in_process
 from .mutants import MUTANTS, judge
 
 SUBSET = [
@@ -28,8 +29,12 @@ def test_catalogue_is_large_and_distinct():
     assert set(SUBSET) <= set(names)
 
 
+def _in_this_process(args: list[str], env: dict[str, str]) -> int:
+    return run_in_process(args, env, timeout=600, inherit=False)[0]
+
+
 @pytest.mark.parametrize("name", SUBSET)
 def test_mutant(name, committed):
     mutant = next(m for m in MUTANTS if m.name == name)
-    verdict = judge(mutant, committed, quick=True)
+    verdict = judge(mutant, committed, quick=True, run=_in_this_process)
     assert verdict.ok, f"{name}: exit {verdict.code}, rules named {sorted(verdict.named)}"

@@ -28,6 +28,15 @@ def test_redactor_replaces_keys_and_secrets_everywhere():
     assert data == {"client_secret": "<client_secret:2>", "x": "<client_secret:1>"}
 
 
+def test_overlapping_values_are_replaced_longest_first():
+    r = Redactor()
+    short, long = r.secret("_secret_abc"), r.secret("_secret_abc_def")
+    many = [r.secret(f"_secret_{i:04d}") for i in range(2000)]  # a long run: thousands learned
+    text = "a _secret_abc_def b _secret_abc c _secret_0042 d _secret_ab"
+    assert r.text(text) == f"a {long} b {short} c {many[42]} d _secret_ab"
+    assert r.text("nothing known") == "nothing known"
+
+
 class Recording(Behaviour):
     issued: ClassVar[list[str]] = []
 
@@ -46,7 +55,7 @@ def test_reports_hold_no_key_and_no_secret(committed, serve, cli, tmp_path):
         pass
 
     app = create_app(committed, Faulty(committed))
-    run = cli("run", "--base-url", serve(app), "--api-key", key)
+    run = cli("run", "--base-url", serve(app), "--api-key", key, "--profile", "dev")
     assert run.code == 1
     assert Recording.issued
     written = b"".join(p.read_bytes() for p in run.report_dir.rglob("*") if p.is_file())

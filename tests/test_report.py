@@ -5,12 +5,10 @@ no key or client_secret anywhere."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import string
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ from conformance.contracts.model import Contract
 from conformance.mock import Behaviour, EmbeddedServer, create_app
 from conformance.report import SCHEMA_PATH
 
-from .conftest import ROOT
+from .conftest import run_in_process
 from .faults import FAULTS
 from .test_report_xsd import validate
 
@@ -64,25 +62,10 @@ class ReportRun:
 
 
 def conformance_run(*args: str, report_dir: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "STRIPE_API_KEY"}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "conformance.cli",
-            "run",
-            *args,
-            "--report-dir",
-            str(report_dir),
-            "-p",
-            "no:cacheprovider",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=ROOT,
-    )
+    """`conformance run ARGS` (in this process: tests/conftest.py's run_in_process)."""
+    argv = ["run", *args, "--report-dir", str(report_dir), "-p", "no:cacheprovider"]
+    code, out, err = run_in_process(argv, None, timeout)
+    return subprocess.CompletedProcess(argv, code, out, err)
 
 
 _RUNS: dict[str, ReportRun] = {}

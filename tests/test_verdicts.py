@@ -40,6 +40,8 @@ def test_404_for_every_session_is_not_a_pass(committed, serve, cli):
         serve(Hostile(committed, on("/v1/account_sessions", refuse))),
         "-m",
         "schemathesis or shape",
+        "--profile",
+        "dev",
     )
     assert run.code == 1, run.stdout[-3000:]
     outcomes = _outcomes(run)

@@ -93,7 +93,6 @@ class Redactor:
         self._keys: dict[str, str] = {}  # a spelling of a key -> what replaces it
         self._secrets: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._pattern: re.Pattern[str] | None = None  # every known value, longest first; None: stale
         for key in keys:
             self.add_key(key)
 
@@ -103,7 +102,6 @@ class Redactor:
         with self._lock:
             for spelling in key_spellings(key):
                 self._keys.setdefault(spelling, mask(key) if spelling == key else f"<{mask(key)}>")
-            self._pattern = None
 
     def is_key(self, value: str) -> bool:
         return value in self._keys
@@ -113,7 +111,6 @@ class Redactor:
         with self._lock:
             if value not in self._secrets:
                 self._secrets[value] = f"<client_secret:{len(self._secrets) + 1}>"
-                self._pattern = None
             return self._secrets[value]
 
     def learn_bytes(self, content: bytes) -> None:
@@ -135,12 +132,16 @@ class Redactor:
             self.secret(value)
 
     def text(self, text: str) -> str:
+        """``text`` with every known value replaced, the longest first where they overlap.
+        Only the values that occur in it go into the pattern: a run learns a secret with
+        every session, and compiling one alternation of thousands of them each time a
+        new one came was most of the time a shrinking fuzz check took."""
         with self._lock:
-            if self._pattern is None:
-                known = sorted({*self._keys, *self._secrets}, key=len, reverse=True)
-                self._pattern = re.compile("|".join(map(re.escape, known))) if known else re.compile(r"(?!)")
-            pattern, table = self._pattern, {**self._secrets, **self._keys}
-        text = pattern.sub(lambda m: table[m.group(0)], text)
+            table = {v: r for v, r in self._secrets.items() if v in text}
+            table.update((v, r) for v, r in self._keys.items() if v in text)
+        if table:
+            pattern = re.compile("|".join(map(re.escape, sorted(table, key=len, reverse=True))))
+            text = pattern.sub(lambda m: table[m.group(0)], text)
         return KEY_PATTERN.sub(lambda m: mask(m.group(0)), text)
 
     def data(self, data: Any) -> Any:

@@ -43,7 +43,7 @@ def _command(peer: str, port: int) -> tuple[list[str], dict[str, str]]:
 
 
 @contextmanager
-def running(peer: str, timeout: float = 30.0) -> Iterator[str]:
+def running(peer: str, timeout: float = 120.0) -> Iterator[str]:
     """``with running("localstripe") as url``: the peer on a free loopback port, stopped after."""
     port = free_port()
     command, env = _command(peer, port)

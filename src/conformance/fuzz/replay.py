@@ -26,10 +26,14 @@ if TYPE_CHECKING:
 
 __all__ = ["replay_cassette"]
 
+# libyaml's safe loader when PyYAML has it, as vcrpy reads the same cassettes: the
+# pure-Python one took most of a replay's time (a generated check's cassette is large)
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def _interactions(path: Any) -> list[dict[str, Any]]:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=_SAFE_LOADER)
         items = data["interactions"]
         assert isinstance(items, list)
         return items
