@@ -9,6 +9,7 @@ stopped run never goes on and never blames the target.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -64,9 +65,21 @@ def install() -> Callable[[], None]:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, handle)
+    unraisable = sys.unraisablehook
+
+    def quiet(info: Any) -> None:
+        # the interrupt landed where it cannot propagate (a gc or weakref callback):
+        # the flag stops the run all the same, so it is not printed as a traceback
+        if _reason is not None and isinstance(info.exc_value, KeyboardInterrupt):
+            return
+        unraisable(info)
+
+    sys.unraisablehook = quiet
 
     def restore() -> None:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        if sys.unraisablehook is quiet:
+            sys.unraisablehook = unraisable
 
     return restore
