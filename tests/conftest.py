@@ -172,7 +172,8 @@ def run_in_process(
         os.environ.clear()
         os.environ.update(saved_env)
         for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+            if handler is not None:  # None: installed outside Python, not ours to put back
+                signal.signal(sig, handler)
         stop.clear()
         hypothesis_core.global_force_seed = seed
     if expired.is_set():
