@@ -443,3 +443,38 @@ def test_an_edited_cassette_secret_stays_an_edit(committed, serve, cli, tmp_path
     cassette.write_text(data[:second] + "_an_edited_secret_" + data[second + len("<client_secret:1>") :])
     replayed = cli("run", "--record-mode", "none", *where)
     assert replayed.code == 1 and "idempotency.replay" in replayed.failed_rules(), replayed.stdout[-2000:]
+
+
+def test_an_interrupt_inside_a_gc_callback_is_not_printed(capsys):
+    """8. SIGTERM/SIGINT landing in a gc callback (hypothesis has one) is not a traceback on
+    the terminal; any other unraisable exception still goes to the hook that was there."""
+    import gc
+    import sys
+
+    from conformance import stop
+
+    raised: list[type[BaseException]] = []
+
+    def callback(phase, info):
+        if phase == "start" and raised:
+            raise raised.pop()()
+
+    seen: list[object] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda info: seen.append(info.exc_type)
+    gc.callbacks.append(callback)
+    try:
+        restore = stop.quiet_interrupts()
+        try:
+            raised.append(KeyboardInterrupt)
+            gc.collect()
+            raised.append(ValueError)
+            gc.collect()
+        finally:
+            restore()
+        raised.append(KeyboardInterrupt)
+        gc.collect()  # undone: the interrupt reaches the earlier hook again
+    finally:
+        gc.callbacks.remove(callback)
+        sys.unraisablehook = previous
+    assert seen == [ValueError, KeyboardInterrupt]

@@ -17,7 +17,7 @@ from typing import Any
 
 from conformance.errors import RunAborted
 
-__all__ = ["Interrupted", "clear", "install", "raise_if_stopped", "stop", "stopped"]
+__all__ = ["Interrupted", "clear", "install", "quiet_interrupts", "raise_if_stopped", "stop", "stopped"]
 
 _reason: str | None = None
 _lock = threading.Lock()
@@ -65,20 +65,29 @@ def install() -> Callable[[], None]:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, handle)
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+def quiet_interrupts() -> Callable[[], None]:
+    """Keep an interrupt that lands where it cannot propagate (a gc or weakref callback,
+    in the controller or an xdist worker) from being printed as a traceback: the stop
+    reaches the run all the same (the flag, the controller's shutdown). Every other
+    unraisable exception goes on to the hook that was there. Returns the undo."""
     unraisable = sys.unraisablehook
 
     def quiet(info: Any) -> None:
-        # the interrupt landed where it cannot propagate (a gc or weakref callback):
-        # the flag stops the run all the same, so it is not printed as a traceback
-        if _reason is not None and isinstance(info.exc_value, KeyboardInterrupt):
+        if isinstance(info.exc_value, KeyboardInterrupt):
             return
         unraisable(info)
 
     sys.unraisablehook = quiet
 
     def restore() -> None:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
         if sys.unraisablehook is quiet:
             sys.unraisablehook = unraisable
 

@@ -143,6 +143,14 @@ def session_target(config: pytest.Config) -> Iterator[Target]:
 
 
 # -- hooks ---------------------------------------------------------------------------------
+@pytest.hookimpl(trylast=True)  # after pytest's own unraisable-exception hook: ours filters first
+def pytest_configure(config: pytest.Config) -> None:
+    if wants_suites(config):
+        from conformance import stop
+
+        config.add_cleanup(stop.quiet_interrupts())
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
