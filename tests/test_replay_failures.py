@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -29,7 +30,7 @@ from .faults import SecretReused
 from .hostile import Hostile, answer, stripe_error
 from .test_verdicts import NoController
 
-KEY = "sk_test_ReplayFailuresKey4242"
+KEY = "sk_test_" + secrets.token_hex(12)  # made at run time: no key-like string on disk
 
 
 class Broken(Behaviour):
