@@ -46,6 +46,7 @@ def test_a_peer_without_the_endpoint_is_told_in_one_line(peer, says, cli):
     summary = run.summary
     assert summary["verdict"] == "does not conform"
     assert summary["target_profile"]["missing"] == says
+    assert f"> Not run: {says}" in (run.report_dir / "summary.md").read_text()  # the job summary says why
     not_run = [c for c in summary["checks"] if c["outcome"] == "not run"]
     assert len(not_run) > 150 and {c["message"] for c in not_run} == {f"not run: {says}"}
     judged = {"validation", "auth", "idempotency", "fuzz", "schemathesis", "drift"}

@@ -100,6 +100,9 @@ def markdown(summary: dict[str, Any]) -> str:
     )
     if summary.get("stopped"):
         lines += ["", f"> The run stopped: {_cell(summary['stopped'])}"]
+    missing = (summary.get("target_profile") or {}).get("missing")
+    if missing:  # why checks were not run: the target lacks what they need
+        lines += ["", f"> Not run: {_cell(missing)}"]
     broken = summary.get("broken_rules") or []
     if broken:
         top = ", ".join(_code(r["rule"]) for r in broken[:3])
