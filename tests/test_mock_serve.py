@@ -121,6 +121,34 @@ def test_a_connection_that_sends_nothing_is_closed(committed, serve):
         assert idle.recv(1) == b""  # closed by the server, not by the timeout
 
 
+def test_a_client_gone_before_its_body_came_raises_nothing(committed, serve):
+    """A client that closes its connection halfway through a body is nobody to answer:
+    the app ends quietly (an exception escaping it is a traceback in the server's log,
+    printed from the server's thread while another may be formatting one of its own)."""
+    import threading
+
+    app, ended, escaped = create_app(committed), threading.Event(), []
+
+    async def watched(scope, receive, send):
+        try:
+            await app(scope, receive, send)
+        except Exception as exc:
+            escaped.append(exc)
+        finally:
+            if scope["type"] == "http":
+                ended.set()
+
+    host, port = serve(watched).removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as gone:
+        gone.sendall(
+            b"POST /v1/account_sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + KEY.encode()
+            + b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\naccount=a"
+        )
+    assert ended.wait(30), "the app never ended the request"
+    assert escaped == []
+
+
 def test_what_the_mock_keeps_is_bounded_in_bytes(committed):
     from conformance.mock.state import AccountStore, IdempotencyStore, StoredResponse
 

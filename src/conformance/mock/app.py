@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -174,7 +174,10 @@ def create_app(
             if refused is not None:
                 return _respond(refused)
             key = key or ""
-            params = await read_params(request)
+            try:
+                params = await read_params(request)
+            except ClientDisconnect:  # gone before its body came: nobody to answer, nothing to log
+                return Response(status_code=400)
             if calls is not None:
                 shown = encode_form(params) if isinstance(params, dict) else "(unreadable body)"
                 calls.append(
