@@ -132,6 +132,8 @@ def test_budgets_and_case_count(committed, serve, cli):
     run = cli("run", "--base-url", url, "-m", "fuzz", "-k", "requests", "--max-examples", "8")
     assert run.code == 0, run.stdout[-2000:]
     assert run.summary["fuzz_cases"] == 16 and run.summary["seed"] is not None
+    schema = cli("run", "--base-url", url, "-m", "schemathesis", "--max-examples", "8")
+    assert schema.code == 0 and schema.summary["fuzz_cases"] == 16  # 8 a mode, as asked
     dev = cli("run", "--base-url", url, "-m", "fuzz", "--profile", "dev")
     assert (
         dev.code == 0 and 0 < dev.summary["fuzz_cases"] < 400

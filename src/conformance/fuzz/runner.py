@@ -28,11 +28,12 @@ from conformance.outcomes import FAILING_CASE
 from conformance.redact import Redactor
 
 __all__ = ["BATCH", "PROFILES", "FuzzFailure", "FuzzRunner", "StrategyError"]
-# examples per fuzz test, and steps per stateful run, by budget
+# examples per fuzz test, per schemathesis mode (its cases cost 5 to 30 times one of
+# ours to draw), and steps per stateful run, by budget; --max-examples sets the first two
 PROFILES: dict[str, dict[str, int]] = {
-    "dev": {"max_examples": 30, "stateful_steps": 15},
-    "ci": {"max_examples": 200, "stateful_steps": 20},
-    "nightly": {"max_examples": 4000, "stateful_steps": 60},
+    "dev": {"max_examples": 30, "schemathesis_examples": 30, "stateful_steps": 15},
+    "ci": {"max_examples": 200, "schemathesis_examples": 100, "stateful_steps": 20},
+    "nightly": {"max_examples": 4000, "schemathesis_examples": 1000, "stateful_steps": 60},
 }
 
 
@@ -81,6 +82,7 @@ class FuzzRunner:
         self.replay = replay  # re-judges a recorded cassette instead of generating cases
         self.budget = PROFILES[profile]
         self.max_examples = max_examples or self.budget["max_examples"]
+        self.schemathesis_examples = max_examples or self.budget["schemathesis_examples"]
         self.seed = seed
         self.cases = 0
         self.rules: set[str] = set()
@@ -219,6 +221,7 @@ class FuzzRunner:
         judge: Callable[[Any, Sent], None],
         *,
         batch: int = BATCH,
+        examples: int | None = None,
     ) -> None:
         """Send and judge cases drawn from ``strategy``; record and fail with the minimal
         failing case.
@@ -227,10 +230,13 @@ class FuzzRunner:
         (up to ``concurrency`` requests in flight: a round trip is paid once a batch,
         not once a case) and judged in order: the engine's own cost is per example,
         and dwarfs drawing one more case (a failing batch shrinks like any other: the
-        cases that do not fail shrink to the simplest)."""
-        batch = batch if self.max_examples >= batch else 1
+        cases that do not fail shrink to the simplest). A strategy that often rejects
+        what it drew wastes a whole batch each time: give it a smaller one.
+        ``examples``: the cases to send (default: ``max_examples``)."""
+        examples = examples or self.max_examples
+        batch = batch if examples >= batch else 1
 
-        @settings(self.settings(), max_examples=max(1, -(-self.max_examples // batch)))
+        @settings(self.settings(), max_examples=max(1, -(-examples // batch)))
         @given(st.lists(strategy, min_size=batch, max_size=batch))
         def run(cases: list[Any]) -> None:
             for case, sent in zip(cases, self.send_all(send, cases), strict=True):
