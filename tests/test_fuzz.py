@@ -204,3 +204,37 @@ def test_throttling_is_retried_not_reported(committed, serve, cli):
     # every 429 was retried, and counted as such (the clean-up's own deletes aside)
     assert len(throttled) >= summary["retries"]["429"] >= len([m for m in throttled if m != "DELETE"]) > 10
     assert "429" not in json.dumps(summary["checks"])
+
+
+def test_pipelined_answers_come_in_order_and_none_is_left_running():
+    """A quick target gets a few requests in flight while one answer is judged: the answers
+    still come in the cases' order, and a failure judged early leaves no request running."""
+    import threading
+    import time
+    from contextlib import closing
+    from types import SimpleNamespace
+
+    from conformance.fuzz.runner import PIPELINE, FuzzRunner
+
+    check = SimpleNamespace(target=SimpleNamespace(client=SimpleNamespace(slow=False)))
+    runner = FuzzRunner(check, "dev", None, 1, concurrency=8)
+    running, most, lock = set(), [0], threading.Lock()
+
+    def send(n: int) -> int:
+        with lock:
+            running.add(n)
+            most[0] = max(most[0], len(running))
+        time.sleep(0.02 * (8 - n))  # the later ones answer first
+        with lock:
+            running.discard(n)
+        return n
+
+    try:
+        assert list(runner.pipelined(send, range(8))) == list(range(8))
+        assert 1 < most[0] <= PIPELINE  # in flight together, no more than a quick target gets
+        with pytest.raises(AssertionError), closing(runner.pipelined(send, range(8))) as answers:
+            for n in answers:
+                raise AssertionError(f"case {n} failed")
+        assert not running  # every request sent was waited for before the failure went on
+    finally:
+        runner.close()

@@ -113,6 +113,7 @@ class Client:
         # flows, redirects or event hooks on the way (a fifth of a request's time on loopback)
         self._http = httpx.HTTPTransport()
         self._lock = threading.Lock()
+        self._urls: dict[str, httpx.URL] = {}
         self.dead: str | None = None
         self.scheme = "basic"  # how the key is sent by default; the profile may learn "bearer"
         self.replay_errors: tuple[type[BaseException], ...] = ()  # set while cassettes are in use
@@ -259,7 +260,7 @@ class Client:
         deadline = time.monotonic() + timeout
         request = httpx.Request(
             method,
-            self.base_url + path,
+            self._url(path),
             content=body,
             headers={"User-Agent": _AGENT, **headers},
             extensions={"timeout": httpx.Timeout(timeout).as_dict()},
@@ -288,6 +289,15 @@ class Client:
             return response.status_code, response.headers, b"".join(chunks), size, str(response.url)
         finally:
             response.close()
+
+    def _url(self, path: str) -> httpx.URL:
+        """The target's URL for ``path``, parsed once (a path is asked for again and again)."""
+        found = self._urls.get(path)
+        if found is None:
+            if len(self._urls) > 256:  # an account's own paths: each met a few times
+                self._urls.clear()
+            found = self._urls[path] = httpx.URL(self.base_url + path)
+        return found
 
     # -- the API ---------------------------------------------------------------------
     def create_session(self, params: Mapping[str, Any] | None = None, **kwargs: Any) -> Exchange:

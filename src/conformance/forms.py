@@ -53,18 +53,26 @@ def _scalar(value: Any) -> str:
 
 def form_pairs(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
     """Flatten nested params into ``(bracket key, string value)`` pairs, in order."""
+    out: list[tuple[str, str]] = []
+    _pairs_into(params, prefix, out)
+    return iter(out)
+
+
+def _pairs_into(params: Mapping[str, Any], prefix: str, out: list[tuple[str, str]]) -> None:
+    """:func:`form_pairs`, appended to ``out`` (no generator a level: a fuzz case is
+    encoded each time it is sent)."""
     for key, value in params.items():
         path = f"{prefix}[{key}]" if prefix else str(key)
         if type(value) is dict or isinstance(value, Mapping):  # a dict seen without the ABC's check
-            yield from form_pairs(value, path)
+            _pairs_into(value, path, out)
         elif isinstance(value, list | tuple):
             for index, item in enumerate(value):
                 if isinstance(item, Mapping):
-                    yield from form_pairs(item, f"{path}[{index}]")
+                    _pairs_into(item, f"{path}[{index}]", out)
                 else:
-                    yield f"{path}[{index}]", _scalar(item)
+                    out.append((f"{path}[{index}]", _scalar(item)))
         else:
-            yield path, _scalar(value)
+            out.append((path, _scalar(value)))
 
 
 def _quote(text: str, safe: str) -> str:
@@ -72,9 +80,14 @@ def _quote(text: str, safe: str) -> str:
     return text if plain.fullmatch(text) else quote(text, safe=safe)
 
 
+@lru_cache(maxsize=4096)  # the same bracket keys, request after request
+def _quoted_key(key: str) -> str:
+    return _quote(key, "[]")
+
+
 def encode_form(params: Mapping[str, Any]) -> str:
     """Encode with literal brackets (readable in curl lines and cassettes)."""
-    return "&".join(f"{_quote(k, '[]')}={_quote(v, '')}" for k, v in form_pairs(params))
+    return "&".join([f"{_quoted_key(k)}={_quote(v, '')}" for k, v in form_pairs(params)])
 
 
 def _unescape(text: str, where: str) -> str:

@@ -9,8 +9,9 @@ seed and a ``curl`` line to replay it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Generator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import closing
 from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -37,7 +38,8 @@ PROFILES: dict[str, dict[str, int]] = {
 }
 
 
-BATCH = 8  # generated cases per hypothesis example, sent together (up to --concurrency at once)
+PIPELINE = 4  # requests in flight at once to a quick target: answered while earlier ones are judged
+BATCH = 16  # generated cases per hypothesis example, sent together (up to --concurrency at once)
 Sent = TypeVar("Sent")
 
 
@@ -78,6 +80,7 @@ class FuzzRunner:
         self.check = check
         self.concurrency = concurrency  # requests in flight at once
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_width = 0
         self._decoded: dict[str, dict[str, Any]] = {}
         self.replay = replay  # re-judges a recorded cassette instead of generating cases
         self.budget = PROFILES[profile]
@@ -125,9 +128,7 @@ class FuzzRunner:
         (so judging, shrinking and cassettes stay in a deterministic order)."""
         if self.concurrency <= 1 or len(items) <= 1 or not self.check.target.client.slow:
             return [send(item) for item in items]  # a quick target: threads would only add work
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="conformance-send")
-        futures = [self._pool.submit(send, item) for item in items]
+        futures = [self._pool_of(self.concurrency).submit(send, item) for item in items]
         results: list[Sent] = []
         stopped: BaseException | None = None
         for future in futures:  # every one waited for: none left running behind a failure
@@ -138,6 +139,31 @@ class FuzzRunner:
         if stopped is not None:
             raise stopped
         return results
+
+    def pipelined(self, send: Callable[[Any], Sent], items: Sequence[Any]) -> Generator[Sent, None, None]:
+        """``send`` each item, answers yielded in the items' order as they come: the caller
+        judges one while the next are in flight (PIPELINE at once on a quick target,
+        ``concurrency`` on a slow one). Every request is waited for before this returns or
+        raises: none is left running behind a failure."""
+        width = self.concurrency if self.check.target.client.slow else min(self.concurrency, PIPELINE)
+        if width <= 1 or len(items) <= 1:
+            yield from (send(item) for item in items)
+            return
+        futures = [self._pool_of(width).submit(send, item) for item in items]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+            wait(futures)
+
+    def _pool_of(self, width: int) -> ThreadPoolExecutor:
+        if self._pool is None or self._pool_width != width:
+            self.close()
+            self._pool = ThreadPoolExecutor(width, thread_name_prefix="conformance-send")
+            self._pool_width = width
+        return self._pool
 
     def valid(self, case: Case, sent: tuple[Exchange, Expected]) -> None:
         exchange, expected = sent
@@ -239,8 +265,9 @@ class FuzzRunner:
         @settings(self.settings(), max_examples=max(1, -(-examples // batch)))
         @given(st.lists(strategy, min_size=batch, max_size=batch))
         def run(cases: list[Any]) -> None:
-            for case, sent in zip(cases, self.send_all(send, cases), strict=True):
-                judge(case, sent)
+            with closing(self.pipelined(send, cases)) as answers:
+                for case, sent in zip(cases, answers, strict=True):
+                    judge(case, sent)
 
         try:
             self.run(run)
