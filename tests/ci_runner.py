@@ -37,6 +37,9 @@ PLUMBING = frozenset({"Install conformance", "Build and install the SDK under te
 QUICK_RUN = "--profile dev --max-examples 3 -p no:cacheprovider"
 QUICK_SDK = "-k 'documented_example or test_error' -p no:cacheprovider"
 
+FORKSERVER_SCRIPT = Path(__file__).resolve().with_name("forkserver.py")
+FORKSERVER: str | None = None  # the socket of a running fork server (set by the tests' fixture)
+
 Select = Callable[[str, dict[str, Any]], bool]  # (job, its matrix values) -> run it?
 
 
@@ -68,7 +71,9 @@ class Outcome:
 
 
 def shim(directory: Path) -> Path:
-    """A bin directory whose `conformance` is this checkout's, `run` and `sdk` made quick."""
+    """A bin directory whose `conformance` is this checkout's, `run` and `sdk` made quick;
+    forked from the fork server at $CONFORMANCE_TEST_FORKSERVER when one is listening
+    (tests/forkserver.py), else started afresh."""
     directory.mkdir(parents=True, exist_ok=True)
     script = directory / "conformance"
     script.write_text(
@@ -77,6 +82,9 @@ def shim(directory: Path) -> Path:
         '  run) eval "set -- \\"\\$@\\" $CONFORMANCE_TEST_RUN" ;;\n'
         '  sdk) eval "set -- \\"\\$@\\" $CONFORMANCE_TEST_SDK" ;;\n'
         "esac\n"
+        'if [ -S "${CONFORMANCE_TEST_FORKSERVER:-}" ]; then\n'
+        f'  exec "{sys.executable}" -I "{FORKSERVER_SCRIPT}" "$CONFORMANCE_TEST_FORKSERVER" "$@"\n'
+        "fi\n"
         f'exec "{sys.executable}" -m conformance.cli "$@"\n'
     )
     script.chmod(0o755)
@@ -93,6 +101,8 @@ def base_env(bin_dir: Path) -> dict[str, str]:
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
     env.update(CONFORMANCE_TEST_RUN=QUICK_RUN, CONFORMANCE_TEST_SDK=QUICK_SDK)
+    if FORKSERVER is not None:
+        env["CONFORMANCE_TEST_FORKSERVER"] = FORKSERVER
     env["CI"] = "true"
     return env
 

@@ -21,8 +21,10 @@ import yaml
 
 from conformance.mock import create_app
 
-from .ci_runner import PLUMBING, GitHub, GitLab, rule_when
+from . import ci_runner
+from .ci_runner import PLUMBING, GitHub, GitLab, base_env, rule_when
 from .faults import FAULTS
+from .forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "ci"
@@ -35,6 +37,17 @@ SCHEMAS = {
 GITHUB = [name for name in SCHEMAS if name.startswith("github-")]
 RUN_CATEGORIES = {"shape", "defaults", "validation", "auth", "idempotency", "fuzz", "schemathesis", "drift"}
 WRONG_DEFAULT = next(f for f in FAULTS if f.name == "wrong_default")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forked_commands(tmp_path_factory: pytest.TempPathFactory):
+    """The files' `conformance` commands forked from one process that imported it all
+    (tests/forkserver.py): a Python start-up each cost 1.5 s of CPU."""
+    where = tmp_path_factory.mktemp("forkserver")
+    with ForkServer(where, base_env(where)) as server, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ci_runner, "FORKSERVER", server.path)
+        yield
+
 
 # the committed baseline the nightly files read: one entry, for a rule the mock keeps (stale)
 STALE_BASELINE = """\
