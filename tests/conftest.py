@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,14 @@ def pytester_conformance(pytester: pytest.Pytester):
         return pytester.runpytest_subprocess(*target, "-p", "no:cacheprovider", *args, timeout=120)
 
     return run
+
+
+@contextmanager
+def closed_port() -> Iterator[int]:
+    """A loopback port nothing answers on while the block runs: bound, never listened on
+    (a port merely found free may be taken by another test's server in the meantime)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT, SEEDS, closed_port
 
 
 def _free_port() -> int:
@@ -44,7 +44,8 @@ def test_embedded_run_conforms_and_writes_summary(cli_process):
 
 def test_nothing_listening_exits_2_with_one_line(cli_process):
     """End to end: exit 2 from the process, one line on its stderr."""
-    run = cli_process("run", "--base-url", f"http://127.0.0.1:{_free_port()}")
+    with closed_port() as port:
+        run = cli_process("run", "--base-url", f"http://127.0.0.1:{port}")
     assert run.code == 2
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "unreachable" in lines[0] and "Traceback" not in run.stderr

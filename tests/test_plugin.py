@@ -78,3 +78,17 @@ def test_the_suites_run_from_anywhere_and_report_in_the_working_directory(pytest
     summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
     assert summary["verdict"] == "conforms" and {c["category"] for c in summary["checks"]} == {"shape"}
     assert "conformance target: embedded mock" in result.stdout.str()
+
+
+def test_long_checks_start_each_workers_share():
+    """Spread over workers, each worker's contiguous share (what work stealing hands out)
+    begins with a long check, so none is left to start last; every check is kept once."""
+    from conformance.pytest.collection import spread
+
+    items = [f"short{i}" for i in range(40)] + ["long-a", "long-b", "long-c", "long-d", "long-e"]
+    spread_out = spread(items, lambda item: item.startswith("long"), 4)
+    assert sorted(spread_out) == sorted(items)
+    share = -(-len(items) // 4)
+    firsts = [spread_out[i * share] for i in range(4)]
+    assert all(first.startswith("long") for first in firsts), firsts
+    assert spread(items, lambda item: item.startswith("long"), 1) == items

@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ from conformance.mock import Behaviour, EmbeddedServer
 from conformance.mock.behaviour import Reply
 from conformance.redact import key_spellings
 
+from .conftest import closed_port
 from .faults import SecretReused
 from .hostile import Hostile, answer, stripe_error
 from .test_verdicts import NoController
@@ -121,12 +121,6 @@ def replay(capsys, monkeypatch):
         return code, out.out.splitlines(), out.err.splitlines()
 
     return run
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _copy(run: SimpleNamespace, into: Path, **target: Any) -> Path:
@@ -297,9 +291,10 @@ def test_another_contract_now_is_inconclusive_never_passed(broken, committed, tm
 
 
 def test_an_embedded_run_s_cases_get_an_embedded_mock(broken, tmp_path, replay):
-    dead = f"http://127.0.0.1:{_free_port()}"
-    directory = _copy(broken, tmp_path / "embedded", mode="embedded", base_url=dead)
-    code, out, err = replay(str(directory), key=None)  # the mock's own key, as a run's
+    with closed_port() as port:
+        dead = f"http://127.0.0.1:{port}"
+        directory = _copy(broken, tmp_path / "embedded", mode="embedded", base_url=dead)
+        code, out, err = replay(str(directory), key=None)  # the mock's own key, as a run's
     assert code == 0, out + err
     assert dead not in out[-1] and "127.0.0.1" in out[-1] and "1 made, 1 deleted" in out[-1]
 
@@ -368,7 +363,8 @@ def test_missing_or_malformed_file_exits_2_with_one_line(broken, tmp_path, repla
 
 def test_unreachable_target_exits_2_with_one_line(broken, tmp_path, replay):
     shutil.copy(broken.dir / "failures.json", tmp_path / "failures.json")
-    code, out, err = replay(str(tmp_path), "--base-url", f"http://127.0.0.1:{_free_port()}")
+    with closed_port() as port:
+        code, out, err = replay(str(tmp_path), "--base-url", f"http://127.0.0.1:{port}")
     assert code == 2 and out == []
     assert len(err) == 1 and "unreachable" in err[0] and "Traceback" not in err[0]
 

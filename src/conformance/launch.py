@@ -125,7 +125,7 @@ def run_suites(args: argparse.Namespace, rest: list[str], *, markexpr: str | Non
         pytest_args += ["-m", _markers(expression)]
     workers = _workers(settings, rest)
     if workers > 1:
-        pytest_args += ["-n", str(workers)]
+        pytest_args += ["-n", str(workers), "--dist", "worksteal"]
     if not any(a.startswith(("-v", "--verbose", "--tb", "-r")) for a in rest):
         # the conformance section groups failures by broken rule; -v shows every check's block
         pytest_args += ["--tb=no", "-rN"]

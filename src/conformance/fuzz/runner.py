@@ -30,11 +30,18 @@ from conformance.redact import Redactor
 
 __all__ = ["BATCH", "PROFILES", "FuzzFailure", "FuzzRunner", "StrategyError"]
 # examples per fuzz test, per schemathesis mode (its cases cost 5 to 30 times one of
-# ours to draw), and steps per stateful run, by budget; --max-examples sets the first two
+# ours to draw), runs of the state machine (each step a round trip: its steps are what a
+# remote target makes a run wait for) and steps a run, by budget; --max-examples sets
+# the first three (a run of the state machine for every 20 examples, at least 5)
 PROFILES: dict[str, dict[str, int]] = {
-    "dev": {"max_examples": 30, "schemathesis_examples": 30, "stateful_steps": 15},
-    "ci": {"max_examples": 200, "schemathesis_examples": 100, "stateful_steps": 20},
-    "nightly": {"max_examples": 4000, "schemathesis_examples": 1000, "stateful_steps": 60},
+    "dev": {"max_examples": 30, "schemathesis_examples": 30, "stateful_runs": 5, "stateful_steps": 15},
+    "ci": {"max_examples": 200, "schemathesis_examples": 100, "stateful_runs": 5, "stateful_steps": 20},
+    "nightly": {
+        "max_examples": 4000,
+        "schemathesis_examples": 1000,
+        "stateful_runs": 200,
+        "stateful_steps": 60,
+    },
 }
 
 
@@ -86,6 +93,7 @@ class FuzzRunner:
         self.budget = PROFILES[profile]
         self.max_examples = max_examples or self.budget["max_examples"]
         self.schemathesis_examples = max_examples or self.budget["schemathesis_examples"]
+        self.stateful_runs = max(5, max_examples // 20) if max_examples else self.budget["stateful_runs"]
         self.seed = seed
         self.cases = 0
         self.rules: set[str] = set()

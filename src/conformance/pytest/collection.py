@@ -4,6 +4,7 @@ parametrized with (from the contract, in the suites' own modules only)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ __all__ = [
     "register_markers",
 ]
 
+LONG = frozenset({"fuzz", "schemathesis"})  # a check of these sends hundreds of requests
 DOCUMENTED_MARKER = "conformance_documented_cassettes"
 NEEDS_MARKER = "conformance_needs"  # conformance_needs("accounts"): runs without Account Sessions
 _DESCRIPTIONS = {
@@ -66,6 +68,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         category = category_of(item)
         if category is not None:
             item.user_properties.append((CATEGORY_KEY, category))
+    workers = getattr(config, "workerinput", {}).get("workercount")
+    if workers:
+        items[:] = spread(items, lambda item: category_of(item) in LONG, int(workers))
+
+
+def spread(items: list[Any], long: Callable[[Any], bool], workers: int) -> list[Any]:
+    """The items with the long ones first in each worker's share (work stealing hands each
+    worker a contiguous share, and steals from a share's end): a long check started last
+    holds the whole run up behind it."""
+    heavy = [item for item in items if long(item)]
+    light = [item for item in items if not long(item)]
+    if not heavy or workers <= 1:
+        return items
+    shares: list[list[Any]] = [[] for _ in range(workers)]
+    for index, item in enumerate(heavy):
+        shares[index % workers].append(item)
+    size = -(-len(items) // workers)
+    for share in shares:
+        while len(share) < size and light:
+            share.append(light.pop(0))
+    return [item for share in shares for item in share] + light
 
 
 def _deselect(

@@ -100,20 +100,27 @@ def machine(fuzz, contract):
                 )
             return multiple(*keyed)
 
-        @rule(entry=keyed)
-        def replay(self, entry: Keyed) -> None:
-            again = client.create_session(form=entry.form, idempotency_key=entry.key)
-            if entry.status != 200:  # a refusal is not stored: answered afresh
-                return
-            outcome = compare_replay(
-                (entry.status, entry.body, entry.content),
-                (again.status, again.json, again.content),
-                again.headers.get("idempotent-replayed"),
-                rules,
+        @rule(entries=st.lists(keyed, min_size=1, max_size=BATCH))
+        def replay(self, entries: list[Keyed]) -> None:
+            """A few requests sent again with their keys, at once (one round trip for all)."""
+            answers = fuzz.send_all(
+                lambda e: client.create_session(form=e.form, idempotency_key=e.key), entries
             )
-            fuzz.judge_outcome(
-                _case(entry.archetype), again, outcome, ["idempotency.replay", "idempotency.replay_header"]
-            )
+            for entry, again in zip(entries, answers, strict=True):
+                if entry.status != 200:  # a refusal is not stored: answered afresh
+                    continue
+                outcome = compare_replay(
+                    (entry.status, entry.body, entry.content),
+                    (again.status, again.json, again.content),
+                    again.headers.get("idempotent-replayed"),
+                    rules,
+                )
+                fuzz.judge_outcome(
+                    _case(entry.archetype),
+                    again,
+                    outcome,
+                    ["idempotency.replay", "idempotency.replay_header"],
+                )
 
         @rule(entry=keyed, case=valid_cases(contract))
         def reuse_key(self, entry: Keyed, case) -> None:
@@ -149,14 +156,14 @@ def _case(archetype: str):
 
 
 def test_state_machine(fuzz, contract):
-    budget = fuzz.budget
-    runs = max(5, fuzz.max_examples // 20)
     Sessions = machine(fuzz, contract)
     fuzz.run(
         lambda: run_state_machine_as_test(
             Sessions,
             settings=settings(
-                fuzz.settings(), max_examples=runs, stateful_step_count=budget["stateful_steps"]
+                fuzz.settings(),
+                max_examples=fuzz.stateful_runs,
+                stateful_step_count=fuzz.budget["stateful_steps"],
             ),
         )
     )
