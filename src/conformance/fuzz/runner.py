@@ -28,7 +28,7 @@ from conformance.oracle import Expected, ExpectedError
 from conformance.outcomes import FAILING_CASE
 from conformance.redact import Redactor
 
-__all__ = ["BATCH", "PROFILES", "FuzzFailure", "FuzzRunner", "StrategyError"]
+__all__ = ["BATCH", "PROFILES", "FuzzFailure", "FuzzRunner", "StrategyError", "lists_of"]
 # examples per fuzz test, per schemathesis mode (its cases cost 5 to 30 times one of
 # ours to draw), runs of the state machine (each step a round trip: its steps are what a
 # remote target makes a run wait for) and steps a run, by budget; --max-examples sets
@@ -250,28 +250,28 @@ class FuzzRunner:
 
     def explore(
         self,
-        strategy: st.SearchStrategy[Any],
+        batches: Callable[[int], st.SearchStrategy[list[Any]]],
         send: Callable[[Any], Sent],
         judge: Callable[[Any, Sent], None],
         *,
         batch: int = BATCH,
         examples: int | None = None,
     ) -> None:
-        """Send and judge cases drawn from ``strategy``; record and fail with the minimal
-        failing case.
+        """Send and judge the cases ``batches(n)`` draws ``n`` at a time (``lists_of`` a
+        strategy of single cases will do); record and fail with the minimal failing case.
 
         Cases come in batches of :data:`BATCH` per hypothesis example, sent together
         (up to ``concurrency`` requests in flight: a round trip is paid once a batch,
-        not once a case) and judged in order: the engine's own cost is per example,
-        and dwarfs drawing one more case (a failing batch shrinks like any other: the
-        cases that do not fail shrink to the simplest). A strategy that often rejects
-        what it drew wastes a whole batch each time: give it a smaller one.
+        not once a case) and judged in order: the engine's own cost is per example and
+        per draw, and dwarfs making one more case (a failing batch shrinks like any
+        other: the cases that do not fail shrink to the simplest). A strategy that often
+        rejects what it drew wastes a whole batch each time: give it a smaller one.
         ``examples``: the cases to send (default: ``max_examples``)."""
         examples = examples or self.max_examples
         batch = batch if examples >= batch else 1
 
         @settings(self.settings(), max_examples=max(1, -(-examples // batch)))
-        @given(st.lists(strategy, min_size=batch, max_size=batch))
+        @given(batches(batch))
         def run(cases: list[Any]) -> None:
             with closing(self.pipelined(send, cases)) as answers:
                 for case, sent in zip(cases, answers, strict=True):
@@ -331,6 +331,11 @@ class FuzzRunner:
             extra=extra,
         )
         raise AssertionError("unreachable: conclude raises on failures")  # pragma: no cover
+
+
+def lists_of(strategy: st.SearchStrategy[Any]) -> Callable[[int], st.SearchStrategy[list[Any]]]:
+    """``n`` draws of ``strategy`` a batch, for :meth:`FuzzRunner.explore`."""
+    return lambda n: st.lists(strategy, min_size=n, max_size=n)
 
 
 def _first(group: BaseExceptionGroup[FuzzFailure]) -> FuzzFailure:

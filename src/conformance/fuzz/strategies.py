@@ -126,17 +126,20 @@ def _decode(space: Space, archetype: str, chosen: int, enabled: int, given: int)
     return components
 
 
-def _requests(space: Space) -> st.SearchStrategy[tuple[str, dict[str, Any], int, bool]]:
-    """One fixed-size byte string a request, decoded: one draw is the cheapest thing
-    hypothesis does, bytes are uniform (a bounded integer is drawn small), and they
-    shrink towards zero: the first archetype, fewer components, fewer features."""
+Request = tuple[str, dict[str, Any], int, bool]  # archetype, components, order, escaped
+
+
+def _codec(space: Space) -> tuple[int, Any]:
+    """The bytes one request takes, and how they decode: one fixed-size byte string a
+    request -- one draw is the cheapest thing hypothesis does, bytes are uniform (a
+    bounded integer is drawn small), and they shrink towards zero: the first archetype,
+    fewer components, fewer features."""
     width = len(space.components)
     feature_bits = 2 * sum(len(f) for f in space.features.values())
     widths = (8, width, width, feature_bits, 8)  # archetype, chosen, enabled, features, spelling
-    size = sum((w + 7) // 8 for w in widths)
     archetypes = sorted(space.controllers)
 
-    def decode(raw: bytes) -> tuple[str, dict[str, Any], int, bool]:
+    def decode(raw: bytes) -> Request:
         fields, at = [], 0
         for w in widths:
             n = (w + 7) // 8
@@ -147,27 +150,49 @@ def _requests(space: Space) -> st.SearchStrategy[tuple[str, dict[str, Any], int,
         order = (spelling >> 1 & 1) * (given % 1009 + 1)
         return archetype, _decode(space, archetype, chosen, enabled, given), order, bool(spelling & 1)
 
-    return st.binary(min_size=size, max_size=size).map(decode)
+    return sum((w + 7) // 8 for w in widths), decode
 
 
-def valid_cases(contract: Contract) -> st.SearchStrategy[Case]:
+def _drawn(size: int, make: Any, batch: int | None) -> st.SearchStrategy[Any]:
+    """``make(bytes)`` of ``size`` bytes a case; ``batch`` cases from one draw of
+    ``batch * size`` bytes (a list of that many draws costs the engine several times as
+    much, and shrinks no better: each case's bytes shrink towards the simplest case)."""
+    if batch is None:
+        return st.binary(min_size=size, max_size=size).map(make)
+    return st.binary(min_size=size * batch, max_size=size * batch).map(
+        lambda raw: [make(raw[i * size : (i + 1) * size]) for i in range(batch)]
+    )
+
+
+def valid_cases(contract: Contract, batch: int | None = None) -> st.SearchStrategy[Any]:
     """Any subset of components, any mix of enabled and features, any archetype;
-    the documented constraints respected for the archetype's controller."""
+    the documented constraints respected for the archetype's controller.
+    ``batch``: lists of that many cases, drawn at once."""
+    size, decode = _codec(Space.of(contract))
+
+    def valid(raw: bytes) -> Case:
+        archetype, components, order, escaped = decode(raw)
+        return Case(archetype, {"account": ACCOUNT, "components": components}, order=order, escaped=escaped)
+
+    return _drawn(size, valid, batch)
+
+
+def invalid_cases(contract: Contract, batch: int | None = None) -> st.SearchStrategy[Any]:
+    """A valid case with exactly one mutation that a conformant server refuses
+    (a byte picks the mutation, two where it applies). ``batch``: as for valid cases."""
     space = Space.of(contract)
-    return _requests(space).map(
-        lambda t: Case(t[0], {"account": ACCOUNT, "components": t[1]}, order=t[2], escaped=t[3])
-    )
+    size, decode = _codec(space)
+
+    def invalid(raw: bytes) -> Case:
+        mutation = MUTATIONS[raw[size] % len(MUTATIONS)]
+        return _mutate(
+            space, decode(raw[:size]), mutation, int.from_bytes(raw[size + 1 : size + 3], "little")
+        )
+
+    return _drawn(size + 3, invalid, batch)
 
 
-def invalid_cases(contract: Contract) -> st.SearchStrategy[Case]:
-    """A valid case with exactly one mutation that a conformant server refuses."""
-    space = Space.of(contract)
-    return st.tuples(_requests(space), st.sampled_from(MUTATIONS), st.integers(0, 2**16)).map(
-        lambda t: _mutate(space, t[0], t[1], t[2])
-    )
-
-
-def _mutate(space: Space, request: tuple[str, dict[str, Any], int, bool], mutation: str, pick: int) -> Case:
+def _mutate(space: Space, request: Request, mutation: str, pick: int) -> Case:
     """One entry of :data:`conformance.invalid.INVALID` applied to a valid request, at a
     component (and feature) ``pick`` chooses; a bad boolean is one of several spellings."""
     archetype, components, order, escaped = request

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.fuzz.runner import lists_of
 from conformance.fuzz.schema import SchemaCases
 
 pytestmark = pytest.mark.conformance_schemathesis
@@ -18,5 +19,9 @@ BATCH = {"positive": 4, "negative": 2}
 def test_schemathesis_checks(mode, fuzz, contract):
     cases = SchemaCases(fuzz, contract.directory / "openapi.yaml")
     fuzz.explore(
-        cases.strategy(mode), cases.send, cases.judge, batch=BATCH[mode], examples=fuzz.schemathesis_examples
+        lists_of(cases.strategy(mode)),
+        cases.send,
+        cases.judge,
+        batch=BATCH[mode],
+        examples=fuzz.schemathesis_examples,
     )
