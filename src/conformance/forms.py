@@ -132,12 +132,13 @@ def decode_form(body: bytes | str) -> dict[str, Any]:
     pieces = [p for p in text.split("&") if p]
     if len(pieces) > MAX_PAIRS:
         raise FormError(f"Too many parameters (more than {MAX_PAIRS}).")
+    plain = "%" not in text and "+" not in text  # nothing to unescape anywhere
     for piece in pieces:
         raw_key, sep, raw_value = piece.partition("=")
-        key = _unescape(raw_key, "a parameter name")
+        key = raw_key if plain else _unescape(raw_key, "a parameter name")
         if not sep:
             raise FormError(f"Parameter {key!r} has no value.", param=key or None)
-        value = _unescape(raw_value, f"the value of {key}")
+        value = raw_value if plain else _unescape(raw_value, f"the value of {key}")
         _insert(result, _split_key(key), value)
     return result
 
