@@ -46,7 +46,7 @@ PROFILES: dict[str, dict[str, int]] = {
 
 
 PIPELINE = 4  # requests in flight at once to a quick target: answered while earlier ones are judged
-BATCH = 16  # generated cases per hypothesis example, sent together (up to --concurrency at once)
+BATCH = 8  # generated cases per hypothesis example, sent together (up to --concurrency at once)
 Sent = TypeVar("Sent")
 
 

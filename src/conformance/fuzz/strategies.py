@@ -154,14 +154,15 @@ def _codec(space: Space) -> tuple[int, Any]:
 
 
 def _drawn(size: int, make: Any, batch: int | None) -> st.SearchStrategy[Any]:
-    """``make(bytes)`` of ``size`` bytes a case; ``batch`` cases from one draw of
-    ``batch * size`` bytes (a list of that many draws costs the engine several times as
-    much, and shrinks no better: each case's bytes shrink towards the simplest case)."""
+    """``make(bytes)`` of ``size`` bytes a case; ``batch``: a list of that many, made
+    from a list of byte strings (not a list of cases: the engine's cost a case is a
+    fifth lower). Each case keeps a draw of its own: one draw of the whole batch's
+    bytes was cheaper still, but shrank three to five times slower (byte by byte,
+    where a draw a case is set to the simplest case at once)."""
+    one = st.binary(min_size=size, max_size=size)
     if batch is None:
-        return st.binary(min_size=size, max_size=size).map(make)
-    return st.binary(min_size=size * batch, max_size=size * batch).map(
-        lambda raw: [make(raw[i * size : (i + 1) * size]) for i in range(batch)]
-    )
+        return one.map(make)
+    return st.lists(one, min_size=batch, max_size=batch).map(lambda raws: [make(raw) for raw in raws])
 
 
 def valid_cases(contract: Contract, batch: int | None = None) -> st.SearchStrategy[Any]:
