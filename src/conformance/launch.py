@@ -130,8 +130,14 @@ def run_suites(args: argparse.Namespace, rest: list[str], *, markexpr: str | Non
         # the conformance section groups failures by broken rule; -v shows every check's block
         pytest_args += ["--tb=no", "-rN"]
     held = io.StringIO()  # pytest's usage errors come as several lines: keep one
-    with contextlib.redirect_stderr(held):
-        code = int(pytest.main([*pytest_args, *rest]))
+    from conformance import stop
+
+    quiet = stop.quiet_interrupts()  # for the whole command: a late Ctrl-C may land in a gc callback
+    try:
+        with contextlib.redirect_stderr(held):
+            code = int(pytest.main([*pytest_args, *rest]))
+    finally:
+        quiet()
     errors = held.getvalue()
     if code == 4:
         lines = [ln for ln in errors.splitlines() if "error:" in ln.lower()] or ["error: bad arguments"]

@@ -44,6 +44,7 @@ from conformance.pytest.session import (
     pytest_report_header,
     pytest_sessionfinish,
     pytest_sessionstart,
+    wants_suites,
 )
 from conformance.results import Results
 
@@ -77,6 +78,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.seed is not None and config.getoption("hypothesis_seed", default=None) is None:
         config.option.hypothesis_seed = settings.seed
     _set_up_recording(config)
+    if hasattr(config, "workerinput") and wants_suites(config):
+        from conformance import stop
+
+        # under pytest's own unraisable-exception hook, which puts back at its clean-up
+        # the hook it found: a worker stays quiet about an interrupt in a gc callback
+        # to its last breath (the controller's is quiet for the whole command)
+        stop.quiet_interrupts()
     if not hasattr(config, "workerinput"):
         config.stash[RESULTS] = Results()
         config.pluginmanager.register(Reporter(config), "conformance-reporter")
