@@ -41,10 +41,10 @@ from conformance.pytest.recording import RECORDING
 from conformance.pytest.reporting import RESULTS, SDK_INFO, Reporter, left_behind
 from conformance.pytest.session import (
     pytest_configure_node,
+    pytest_configure_quiet,
     pytest_report_header,
     pytest_sessionfinish,
     pytest_sessionstart,
-    wants_suites,
 )
 from conformance.results import Results
 
@@ -62,6 +62,7 @@ __all__ = [
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_configure_node",
+    "pytest_configure_quiet",
     "pytest_report_header",
     "pytest_runtest_call",
     "pytest_runtest_setup",
@@ -78,13 +79,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.seed is not None and config.getoption("hypothesis_seed", default=None) is None:
         config.option.hypothesis_seed = settings.seed
     _set_up_recording(config)
-    if hasattr(config, "workerinput") and wants_suites(config):
-        from conformance import stop
-
-        # under pytest's own unraisable-exception hook, which puts back at its clean-up
-        # the hook it found: a worker stays quiet about an interrupt in a gc callback
-        # to its last breath (the controller's is quiet for the whole command)
-        stop.quiet_interrupts()
     if not hasattr(config, "workerinput"):
         config.stash[RESULTS] = Results()
         config.pluginmanager.register(Reporter(config), "conformance-reporter")

@@ -143,12 +143,16 @@ def session_target(config: pytest.Config) -> Iterator[Target]:
 
 
 # -- hooks ---------------------------------------------------------------------------------
-@pytest.hookimpl(trylast=True)  # after pytest's own unraisable-exception hook: ours filters first
-def pytest_configure(config: pytest.Config) -> None:
+@pytest.hookimpl(trylast=True, specname="pytest_configure")
+def pytest_configure_quiet(config: pytest.Config) -> None:
+    """pytest_configure (the plugin module has its own): after pytest's unraisable-exception
+    hook is set, ours goes in front of it. Not put back by a clean-up of ours: pytest's runs
+    after it, collects the garbage (where a late interrupt lands, in a gc callback), then
+    puts back the hook it found before the session."""
     if wants_suites(config):
         from conformance import stop
 
-        config.add_cleanup(stop.quiet_interrupts())
+        stop.quiet_interrupts()
 
 
 @pytest.hookimpl(tryfirst=True)
