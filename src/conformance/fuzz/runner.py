@@ -136,17 +136,8 @@ class FuzzRunner:
         (so judging, shrinking and cassettes stay in a deterministic order)."""
         if self.concurrency <= 1 or len(items) <= 1 or not self.check.target.client.slow:
             return [send(item) for item in items]  # a quick target: threads would only add work
-        futures = [self._pool_of(self.concurrency).submit(send, item) for item in items]
-        results: list[Sent] = []
-        stopped: BaseException | None = None
-        for future in futures:  # every one waited for: none left running behind a failure
-            try:
-                results.append(future.result())
-            except BaseException as exc:
-                stopped = stopped or exc
-        if stopped is not None:
-            raise stopped
-        return results
+        with closing(self.pipelined(send, items)) as answers:  # every one waited for
+            return list(answers)
 
     def pipelined(self, send: Callable[[Any], Sent], items: Sequence[Any]) -> Generator[Sent, None, None]:
         """``send`` each item, answers yielded in the items' order as they come: the caller
