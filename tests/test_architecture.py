@@ -15,7 +15,7 @@ LAYERS = {
     1: {"options", "outcomes", "errors", "forms", "redact", "stop", "paths", "__init__"},
     2: {"contracts", "catalogue", "invalid"},
     3: {"expected", "oracle", "findings", "compare"},
-    4: {"mock", "settings", "client", "exchange", "evidence", "target", "profile", "run"}
+    4: {"mock", "settings", "client", "limits", "exchange", "evidence", "target", "profile", "run"}
     | {"cassettes", "documented", "proxy", "baseline"},
     5: {"checks", "fuzz", "sdk"},
     6: {"results", "summaries", "report", "pytest", "suites", "launch", "cli"},

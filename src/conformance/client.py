@@ -19,11 +19,12 @@ Nothing a target does can hold a run without end or fill the memory:
 from __future__ import annotations
 
 import base64
+import functools
+import ssl
 import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ from conformance.errors import RunAborted, TargetUnreachable, UnplayedRequest
 from conformance.evidence import NotJSON, json_depth
 from conformance.exchange import Exchange
 from conformance.forms import encode_form
+from conformance.limits import Limits, Pace, retry_delay, transient
 from conformance.redact import Redactor
 from conformance.stop import raise_if_stopped
 
@@ -51,20 +53,8 @@ __all__ = [
 
 _FORM = "application/x-www-form-urlencoded"
 _UNSET: Any = object()
-_RETRY_STATUSES = (502, 503)
 SLOW = 0.01  # seconds an answer takes past which a target counts as slow
 _AGENT = f"conformance/{__version__}"  # the suite says who it is
-
-
-@dataclass(frozen=True)
-class Limits:
-    timeout: float = 15.0  # seconds a request may take, body included
-    deadline: float | None = None  # time.time() after which nothing more is sent
-    max_body: int = 1024 * 1024  # bytes of an answer that are read
-    max_depth: int = 64  # levels of JSON nesting that are walked
-    throttle_budget: float = 120.0  # seconds this process may wait on 429s and retried 5xx
-    max_connect: int = 2  # retries of a request the target did not answer, before it is dead
-    retries_5xx: int = 2  # retries of a 502/503 or a 5xx with Stripe-Should-Retry: true
 
 
 def is_loopback(url: str) -> bool:
@@ -72,23 +62,11 @@ def is_loopback(url: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-class _Pace:
-    """At most ``rate`` requests per second across threads (None: no cap)."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
-        self.next = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            now = time.monotonic()
-            slot = max(now, self.next)
-            self.next = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CAs), made once a process: loading the CAs
+    costs ~70 ms, and a process may make many clients (the profile's, each worker's)."""
+    return httpx.create_ssl_context()
 
 
 class Client:
@@ -108,10 +86,10 @@ class Client:
         self.limits = limits or Limits()
         self.redactor = redactor or Redactor(api_key)
         self.redactor.add_key(api_key)
-        self._pace = _Pace(rate)
+        self._pace = Pace(rate)
         # the transport (httpx's connection pool) is all a request needs: no cookies, auth
         # flows, redirects or event hooks on the way (a fifth of a request's time on loopback)
-        self._http = httpx.HTTPTransport()
+        self._http = httpx.HTTPTransport(verify=_tls())
         self._lock = threading.Lock()
         self._urls: dict[str, httpx.URL] = {}
         self.dead: str | None = None
@@ -198,7 +176,7 @@ class Client:
             if status == 429:
                 self._wait("429", retry_delay(answer_headers.get("retry-after"), attempt))
                 continue
-            if _transient(status, answer_headers) and tries_5xx < self.limits.retries_5xx:
+            if transient(status, answer_headers) and tries_5xx < self.limits.retries_5xx:
                 tries_5xx += 1
                 self._wait("5xx", retry_delay(answer_headers.get("retry-after"), tries_5xx))
                 continue
@@ -313,14 +291,6 @@ class Client:
         return self.request("DELETE", f"/v1/accounts/{account_id}")
 
 
-def _transient(status: int, headers: httpx.Headers) -> bool:
-    """A 502/503 (a proxy's, a deploy's), or a 5xx the server marks worth retrying."""
-    should = (headers.get("stripe-should-retry") or "").lower()
-    if should == "false":
-        return False
-    return status in _RETRY_STATUSES or (status >= 500 and should == "true")
-
-
 class _Slow(Exception):
     """An answer that did not arrive whole within the timeout."""
 
@@ -331,15 +301,3 @@ def _route(path: str) -> str:
     if len(parts) > 3 and parts[1] == "v1" and parts[3]:
         parts[3] = "{id}"
     return "/".join(parts[:4])
-
-
-def retry_delay(retry_after: object, attempt: int) -> float:
-    """Seconds to wait before a retry: ``Retry-After`` when it is a number, else
-    exponential backoff; never under 50 ms or over 10 s."""
-    try:
-        wait = float(str(retry_after))
-    except ValueError:
-        wait = 0.25 * 2**attempt
-    if wait != wait:  # NaN
-        wait = 0.25 * 2**attempt
-    return max(0.05, min(wait, 10.0))
