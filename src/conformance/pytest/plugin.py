@@ -44,6 +44,7 @@ from conformance.pytest.session import (
     pytest_configure_quiet,
     pytest_report_header,
     pytest_sessionfinish,
+    pytest_sessionfinish_worker,
     pytest_sessionstart,
 )
 from conformance.results import Results
@@ -67,6 +68,7 @@ __all__ = [
     "pytest_runtest_call",
     "pytest_runtest_setup",
     "pytest_sessionfinish",
+    "pytest_sessionfinish_worker",
     "pytest_sessionstart",
     "pytest_unconfigure",
 ]

@@ -5,9 +5,13 @@ exactly once, SIGINT and SIGTERM included)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -108,12 +112,43 @@ def close_run(config: pytest.Config) -> None:
             shutil.rmtree(run.run_dir, ignore_errors=True)
 
 
+def _context_file(config: pytest.Config) -> Path | None:
+    """On an xdist worker of a run: the run's context file."""
+    workerinput = getattr(config, "workerinput", None)
+    path = workerinput.get(CONTEXT) if workerinput else None
+    return Path(path) if path else None
+
+
+def _worker_file(config: pytest.Config, what: str) -> Path | None:
+    """On an xdist worker of a run: its file ``worker-ID.WHAT`` in the run's directory."""
+    context = _context_file(config)
+    worker = getattr(config, "workerinput", {}).get("workerid", "")
+    return context.with_name(f"worker-{worker}.{what}") if context else None
+
+
+def stop_workers(run: Run) -> None:
+    """An interrupted run stops its xdist workers at once (a SIGTERM sent to the command
+    reaches its process alone; without this, each worker goes on sending until its check
+    ends), then waits until each has stopped sending, bounded by --timeout: an account a
+    worker made after the clean-up would be left behind. A worker's pid stays its own
+    until the run's end: xdist reaps its workers after the session."""
+    if run.run_dir is None:
+        return
+    running = [p for p in run.run_dir.glob("worker-*.pid") if not p.with_suffix(".done").exists()]
+    for path in running:
+        with contextlib.suppress(ValueError, OSError):  # gone already, or its pid half written
+            os.kill(int(path.read_text()), signal.SIGINT)
+    deadline = time.monotonic() + run.settings.timeout + 5
+    while any(not p.with_suffix(".done").exists() for p in running) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def _worker_target(config: pytest.Config) -> Target | None:
     from conformance.run import worker_target
 
     workerinput = getattr(config, "workerinput", None)
-    path = workerinput.get(CONTEXT) if workerinput else None
-    if not path or not Path(path).is_file():
+    path = _context_file(config)
+    if path is None or not path.is_file():
         return None
     context = json.loads(Path(path).read_text(encoding="utf-8"))
     workers = int(workerinput.get("workercount", 1)) if workerinput else 1
@@ -158,7 +193,13 @@ def pytest_configure_quiet(config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
-    if not hasattr(config, "workerinput") and wants_suites(config):
+    pid_file = _worker_file(config, "pid")
+    if pid_file is not None:  # a worker of a run: stopped as the run is (stop_workers)
+        from conformance import stop
+
+        stop.install()
+        pid_file.write_text(str(os.getpid()), encoding="utf-8")
+    elif not hasattr(config, "workerinput") and wants_suites(config):
         open_run(config)
 
 
@@ -178,6 +219,19 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    if not hasattr(session.config, "workerinput"):
-        close_run(session.config)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    run = config.stash.get(RUN, None)
+    if run is not None and exitstatus == pytest.ExitCode.INTERRUPTED:
+        stop_workers(run)
+    close_run(config)
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_sessionfinish")
+def pytest_sessionfinish_worker(session: pytest.Session) -> None:
+    """A worker of a run says it sends no more (its checks stopped or ended)."""
+    done = _worker_file(session.config, "done")
+    if done is not None:
+        done.touch()
