@@ -255,7 +255,7 @@ def test_replay_gives_the_recordings_verdict_check_by_check(seed, serve, cli, tm
 
     url = serve(make_app())
     where = ["--cassette-dir", str(tmp_path / "c"), "--cassettes", "ind", "--seed", str(seed)]
-    picked = ["-m", "fuzz or schemathesis or validation", "--max-examples", "20"]
+    picked = ["-m", "fuzz or schemathesis or validation", "--max-examples", "10"]
     recorded = cli("run", "--base-url", url, "--record-mode", "all", *where, *picked)
     assert recorded.code == 0, recorded.stdout[-3000:]
     replayed = cli("run", "--record-mode", "none", *where, *picked)
