@@ -61,9 +61,12 @@ chromium:
 	      || echo "chromium: apt-get install failed; the browser test will be skipped"; \
 	  else echo "chromium: no apt-get here (or not root); the browser test will be skipped"; fi; }
 
-## test: the project's own tests (lint, types, toolkit, fault-injected mocks, both SDK adapters)
+## test: the project's own tests (lint, types, toolkit, fault-injected mocks, both SDK adapters).
+## Bytecode is written whatever PYTHONDONTWRITEBYTECODE says: pytest's assertion rewriting
+## is then done once, not in every worker and every process a test starts (~1.3 s of CPU each).
+## Three workers: many tests wait (on hangs, signals, throttling) while the others compute.
 test: $(STAMP) lint adapters peers actionlint chromium
-	$(BIN)/pytest -n 2 --dist worksteal
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n 3 --dist worksteal
 
 ## bench: speed figures, each a ratio measured side by side in one run (README: Benchmarks);
 ## not part of `make test`. Writes bench/results.json
