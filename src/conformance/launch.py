@@ -47,13 +47,15 @@ def _workers(settings: Any, rest: list[str]) -> int:
         return 1
     if any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in rest):
         return 1  # the user chose
-    rtt = _round_trip(settings.base_url)
+    rtt = _round_trip(settings.base_url, min(3.0, settings.timeout))
     return min(settings.concurrency, MAX_WORKERS) if rtt is not None and rtt > SLOW else 1
 
 
-def _round_trip(base_url: str) -> float | None:
+def _round_trip(base_url: str, timeout: float) -> float | None:
     """The quicker of two round trips to the target, to its first line of an answer (a
-    POST without a key: a 401; the body is not waited for); None when it did not answer."""
+    POST without a key: a 401; the body is not waited for); None when it did not answer
+    within ``timeout`` seconds (at most --timeout: a hanging target costs no more here
+    than a request of the run would)."""
     import http.client
     import time
     from urllib.parse import urlsplit
@@ -62,7 +64,7 @@ def _round_trip(base_url: str) -> float | None:
     kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     best = None
     for _ in range(2):
-        conn = kind(parts.hostname or "", parts.port, timeout=3)
+        conn = kind(parts.hostname or "", parts.port, timeout=timeout)
         try:
             conn.connect()
             started = time.monotonic()
