@@ -197,7 +197,10 @@ def test_throttling_is_retried_not_reported(committed, serve, cli):
         return await throttle(request, "0.05")
 
     server = Hostile(committed, every_third)
-    run = cli("run", "--base-url", serve(server), "-m", "fuzz or idempotency", "--max-examples", "20")
+    # the state machine left out: its steps go one by one, each 429 a wait of its own (8 s
+    # in all); the generated cases go in batches, several requests in flight
+    picked = ["-m", "fuzz or idempotency", "-k", "not state_machine", "--max-examples", "20"]
+    run = cli("run", "--base-url", serve(server), *picked)
     assert run.code == 0, run.stdout[-3000:]
     summary = run.summary
     assert summary["counts"]["failed"] == 0

@@ -66,7 +66,7 @@ def test_a_target_gone_during_schemathesis_is_unreachable_not_a_leak(how, commit
 
     server = Hostile(committed, on(SESSIONS, gone))
     # a fixed seed: how long the run takes is how far its failures shrink (7 to 35 s by seed)
-    run = hostile_run(cli, server, "-m", "schemathesis", "--timeout", "2", "--profile", "dev", "--seed", "6")
+    run = hostile_run(cli, server, "-m", "schemathesis", "--timeout", "1", "--profile", "dev", "--seed", "6")
     out = run.stdout + run.stderr
     assert run.code in (1, 2) and "Traceback" not in out and "Authorization" not in out, out[-2000:]
     if how == "hangs":
@@ -252,7 +252,7 @@ def test_an_interrupt_swallowed_by_a_library_still_stops_the_run(committed, serv
 
 # -- throttling and slowness --------------------------------------------------------------------
 def test_a_throttled_setup_is_waited_out(committed, cli, tmp_path):
-    """9. 429 (Retry-After: 1) for the first accounts the profile makes, then normal: the
+    """9. 429 (Retry-After: 0.3) for the first accounts the profile makes, then normal: the
     profile waits. Counted in requests, not seconds: a busy machine changes nothing."""
     throttled = []
 
@@ -260,7 +260,7 @@ def test_a_throttled_setup_is_waited_out(committed, cli, tmp_path):
         if len(throttled) >= 3:
             return False
         throttled.append(request.number)
-        return await throttle(request, "1")
+        return await throttle(request, "0.3")
 
     server = Hostile(committed, on("/v1/accounts", busy))
     run = hostile_run(cli, server, "-m", "shape or auth")
@@ -277,12 +277,12 @@ def test_a_target_that_never_stops_throttling_ends_the_run(retry_after, committe
         return await throttle(request, retry_after)
 
     server = Hostile(committed, always)
-    run = hostile_run(cli, server, "--max-duration", "16")
-    assert run.code == 2 and "429" in run.stderr and "waited 4 s" in run.stderr, run.stderr
+    run = hostile_run(cli, server, "--max-duration", "8")
+    assert run.code == 2 and "429" in run.stderr and "waited 2 s" in run.stderr, run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
-    # the waits, not the clock, ended it: 1 s each up to the 4 s budget (3600 s: capped, over at once),
+    # the waits, not the clock, ended it: 1 s each up to the 2 s budget (3600 s: capped, over at once),
     # besides the two round trips `conformance run` measures first
-    assert server.count <= 2 + 6, server.count
+    assert server.count <= 2 + 4, server.count
 
 
 def test_a_dripping_body_is_cut_at_the_timeout(committed, cli, tmp_path):
@@ -296,23 +296,23 @@ def test_a_dripping_body_is_cut_at_the_timeout(committed, cli, tmp_path):
 
 
 def test_a_slow_target_ends_at_max_duration(committed, cli, tmp_path):
-    """11. A second an answer: --max-duration ends the run, saying so (with the two
+    """11. Half a second an answer: --max-duration ends the run, saying so (with the two
     workers the run starts for a target this slow)."""
 
     async def slow(request):
         import asyncio
 
-        await asyncio.sleep(1)
+        await asyncio.sleep(0.5)
         return False
 
     server = Hostile(committed, on(SESSIONS, slow))
-    run = hostile_run(cli, server, "--max-duration", "6", "--concurrency", "2")
+    run = hostile_run(cli, server, "--max-duration", "4", "--concurrency", "2")
     assert run.code == 2 and "max-duration" in run.stderr, run.stderr
     assert run.summary["verdict"] == "aborted" and run.summary["counts"]["not_run"] > 0
-    # nothing sent past the deadline: 6 s from the run's start, which is before its first
+    # nothing sent past the deadline: 4 s from the run's start, which is before its first
     # account (and 5 s for a busy machine to deliver a request sent just in time)
     first = next(t for method, path, t in server.arrived if path == "/v1/accounts")
-    late = [t - first for method, path, t in server.arrived if path == SESSIONS and t - first > 6 + 5]
+    late = [t - first for method, path, t in server.arrived if path == SESSIONS and t - first > 4 + 5]
     assert not late, late
     swept(run, server, tmp_path)
 
@@ -322,7 +322,7 @@ def test_a_transient_5xx_is_retried(kind, committed, cli, tmp_path):
     """12. A proxy's 502 page, or a 5xx marked Stripe-Should-Retry: retried, not reported."""
 
     async def flaky(request):
-        if request.number % 4 or request.number > 40:  # 10 of the first 40: each retry waits
+        if request.number % 4 or request.number > 24:  # 6 of the first 24: each retry waits
             return False
         if kind == "502 html":
             return await answer(request, 502, "<html>Bad Gateway</html>", content_type="text/html")
@@ -333,7 +333,7 @@ def test_a_transient_5xx_is_retried(kind, committed, cli, tmp_path):
     server = Hostile(committed, flaky)
     run = hostile_run(cli, server, "-m", "shape or validation or idempotency")
     assert run.code == 0, run.stdout[-3000:]
-    assert run.summary["retries"]["5xx"] > 5
+    assert run.summary["retries"]["5xx"] >= 5  # six answered 5xx; one request may meet two
     swept(run, server, tmp_path)
 
 
