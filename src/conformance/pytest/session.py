@@ -129,9 +129,10 @@ def _worker_file(config: pytest.Config, what: str) -> Path | None:
 def stop_workers(run: Run) -> None:
     """An interrupted run stops its xdist workers at once (a SIGTERM sent to the command
     reaches its process alone; without this, each worker goes on sending until its check
-    ends), then waits until each has stopped sending, bounded by --timeout: an account a
-    worker made after the clean-up would be left behind. A worker's pid stays its own
-    until the run's end: xdist reaps its workers after the session."""
+    ends), then waits until each has stopped sending, at most --timeout (a request in
+    flight) and 5 s: an account a worker made after the clean-up would be left behind.
+    A worker's pid stays its own until the run's end: xdist reaps its workers after the
+    session."""
     if run.run_dir is None:
         return
     running = [p for p in run.run_dir.glob("worker-*.pid") if not p.with_suffix(".done").exists()]
@@ -150,7 +151,7 @@ def _worker_target(config: pytest.Config) -> Target | None:
     path = _context_file(config)
     if path is None or not path.is_file():
         return None
-    context = json.loads(Path(path).read_text(encoding="utf-8"))
+    context = json.loads(path.read_text(encoding="utf-8"))
     workers = int(workerinput.get("workercount", 1)) if workerinput else 1
     return worker_target(context, settings_of(config), contract_of(config), max(1, workers))
 
