@@ -1,9 +1,11 @@
 """The SDK gate end to end: ``conformance sdk`` with the shipped adapters, with
 adapters broken on purpose, and with adapters that cannot run.
 
-Each adapter call is a process: the full sdk suite is about 33 calls (12 s with
-the Python SDK, 7 s with the Node SDK); the broken adapters run with ``-k`` on
-the cases that show their fault (about 2 s each).
+The shipped adapters serve (one process for all of a worker's calls): the full
+sdk suite, about 33 calls, takes ~3 s with either SDK. The broken adapters answer
+one call per process, so the one-shot path runs too; they run with ``-k`` on the
+cases that show their fault (about 2 s each). ``test_sdk_adapter.py`` tests the
+adapter protocol in-process.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def test_shipped_adapter_conforms_against_the_embedded_mock(cli, tmp_path, adapt
     passed = [c for c in summary["checks"] if c["outcome"] == "passed"]
     assert len(passed) >= 28 and all("sdk.request.params" in c["rules"] for c in passed)
     assert f"verdict: {name} {pinned} (against embedded mock) CONFORMS" in run.stdout
+    assert summary["sdk"]["serve"] is True  # one adapter process per worker, not per call
 
 
 def test_python_sdk_is_pinned_in_the_sdk_extra():
@@ -142,15 +145,19 @@ def test_reports_hold_no_key_and_no_client_secret(cli, tmp_path):
     assert shown and all(str(s).startswith("<client_secret:") for s in shown), shown
 
 
-def test_adapter_crashing_mid_run_exits_2(cli, tmp_path):
+CRASHY = (
+    "import sys\n"
+    "if sys.argv[1:] == ['--version']:\n"
+    '    print(\'{"name": "crashy", "version": "0", "serve": %s}\')\n'
+    "else:\n"
+    "    raise SystemExit('boom: the SDK exploded')\n"
+)
+
+
+@pytest.mark.parametrize("serves", ["false", "true"], ids=["one-shot", "serving"])
+def test_adapter_crashing_mid_run_exits_2(cli, tmp_path, serves):
     script = tmp_path / "crash.py"
-    script.write_text(
-        "import sys\n"
-        "if sys.argv[1:] == ['--version']:\n"
-        '    print(\'{"name": "crashy", "version": "0"}\')\n'
-        "else:\n"
-        "    raise SystemExit('boom: the SDK exploded')\n"
-    )
+    script.write_text(CRASHY % serves)
     run = sdk(cli, tmp_path, f"{sys.executable} {script}", "-k", "example")
     assert run.code == 2, run.stdout[-2000:] + run.stderr
     assert run.summary["verdict"] == "error"

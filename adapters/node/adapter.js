@@ -9,8 +9,12 @@
 //   with $CONFORMANCE_API_KEY, with no retries, and prints the SDK's parsed object
 //   as JSON, or on an SDK error {"error": {"class", "status", "type", "param", "code"}};
 //   exit status 0 either way. Anything else (a crash) exits non-zero.
+// - `node adapter.js --serve` does the same for one description per line, one answer
+//   per line, until stdin ends ("serve": true in --version says so): node and the SDK
+//   start once for a whole run.
 'use strict';
 
+const readline = require('node:readline');
 const Stripe = require('stripe');
 
 const CONTROL = new Set(['idempotency_key', 'api_version']);
@@ -21,6 +25,7 @@ function describe() {
     version: Stripe.PACKAGE_VERSION,
     language: 'node',
     api_version: Stripe.API_VERSION,
+    serve: true,
   };
 }
 
@@ -73,6 +78,13 @@ async function create(description) {
 async function main() {
   if (process.argv[2] === '--version') {
     process.stdout.write(JSON.stringify(describe()) + '\n');
+    return;
+  }
+  if (process.argv[2] === '--serve') {
+    // one line at a time: the next description is read once this answer is written
+    for await (const line of readline.createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+      if (line.trim()) process.stdout.write(JSON.stringify(await create(JSON.parse(line))) + '\n');
+    }
     return;
   }
   const description = JSON.parse(await readStdin());

@@ -10,25 +10,41 @@ The protocol (documented in the README, "Gating an SDK build"):
   SDK's create against ``$CONFORMANCE_BASE_URL`` with ``$CONFORMANCE_API_KEY``
   (no retries), and prints the SDK's parsed object as JSON, or on an SDK error
   ``{"error": {"class", "status", "type", "param", "code"}}``; exit status 0.
+- An adapter whose ``--version`` says ``"serve": true`` also takes ``COMMAND --serve``:
+  one process for many calls, a description per line on stdin, each answered by one
+  line on stdout (the JSON above), until stdin ends. The gate then starts it once
+  instead of once per call (an SDK's start-up is most of a call's time).
 
 Standard library only: the command line resolves adapters before pytest starts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import selectors
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BUILTIN", "ENV_API_KEY", "ENV_BASE_URL", "Adapter", "AdapterError", "Answer", "resolve"]
+__all__ = [
+    "BUILTIN",
+    "ENV_API_KEY",
+    "ENV_BASE_URL",
+    "Adapter",
+    "AdapterError",
+    "Answer",
+    "Served",
+    "resolve",
+]
 
 ENV_BASE_URL = "CONFORMANCE_BASE_URL"
 ENV_API_KEY = "CONFORMANCE_API_KEY"
@@ -70,10 +86,13 @@ class Adapter:
 
     def call(self, description: dict[str, Any], base_url: str, api_key: str) -> Answer:
         """One create through the SDK; raises :class:`AdapterError` if the adapter crashes."""
-        env = {**os.environ, ENV_BASE_URL: base_url, ENV_API_KEY: api_key}
         started = time.monotonic()
-        proc = self._exec([], json.dumps(description), env)
+        proc = self._exec([], json.dumps(description), _env(base_url, api_key))
         return Answer(self._json(proc, "a create call"), proc.stderr, time.monotonic() - started)
+
+    def serve(self, base_url: str, api_key: str) -> Served:
+        """The adapter as one process for many calls (``--serve``), started at the first call."""
+        return Served(self, _env(base_url, api_key))
 
     def _exec(
         self, extra: list[str], stdin: str, env: dict[str, str] | None = None
@@ -109,6 +128,103 @@ class Adapter:
                 f"adapter {self.spec!r} printed no JSON object on {what}: {_last(proc.stdout) or '(nothing)'}"
             )
         return output
+
+
+class Served:
+    """One ``COMMAND --serve`` process: a description per line in, an answer per line out."""
+
+    def __init__(self, adapter: Adapter, env: dict[str, str]) -> None:
+        self.adapter = adapter
+        self._env = env
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - kept open across calls, closed by close()
+        self._buffer = b""
+        self._seen = 0
+
+    def call(self, description: dict[str, Any]) -> Answer:
+        """One create through the serving adapter; :class:`AdapterError` if it crashes or hangs."""
+        started = time.monotonic()
+        self._seen = self._stderr.seek(0, os.SEEK_END)  # what it says from here is this call's
+        proc = self._start()
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(json.dumps(description).encode() + b"\n")
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise self._crashed() from None
+        line = self._line(proc, started + self.adapter.timeout)
+        stderr = self._said()
+        completed = subprocess.CompletedProcess(proc.args, 0, line.decode("utf-8", "replace"), stderr)
+        return Answer(self.adapter._json(completed, "a create call"), stderr, time.monotonic() - started)
+
+    def close(self) -> None:
+        """End of input: the adapter ends; one that does not within 5 s is killed."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            _end(proc)
+        self._stderr.close()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            command = [*self.adapter.command, "--serve"]
+            try:
+                self._proc = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=self._env
+                )
+            except FileNotFoundError as exc:
+                raise AdapterError(f"adapter {self.adapter.spec!r}: no such command {command[0]!r}") from exc
+        return self._proc
+
+    def _line(self, proc: subprocess.Popen[bytes], deadline: float) -> bytes:
+        """The next line the adapter prints, read without blocking past ``deadline``."""
+        assert proc.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    _end(proc, kill=True)
+                    self._proc = None
+                    raise AdapterError(
+                        f"adapter {self.adapter.spec!r} did not finish within {self.adapter.timeout:.0f} s"
+                    )
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    raise self._crashed()
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _crashed(self) -> AdapterError:
+        proc, self._proc = self._proc, None
+        code = _end(proc) if proc is not None else None
+        said = _last(self._said())
+        return AdapterError(f"adapter {self.adapter.spec!r} crashed on a create call (exit {code}): {said}")
+
+    def _said(self) -> str:
+        self._stderr.seek(self._seen)
+        return self._stderr.read().decode("utf-8", "replace")
+
+
+def _env(base_url: str, api_key: str) -> dict[str, str]:
+    return {**os.environ, ENV_BASE_URL: base_url, ENV_API_KEY: api_key}
+
+
+def _end(proc: subprocess.Popen[bytes], kill: bool = False) -> int | None:
+    """Close the adapter's stdin (its cue to end) and reap it; killed if it lingers."""
+    if proc.stdin is not None and not proc.stdin.closed:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+    if kill:
+        proc.kill()
+    try:
+        return proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def _last(text: str) -> str:

@@ -1,8 +1,9 @@
 """The SDK gate for ``suites/test_sdk.py``: a recording proxy in front of the target,
 an adapter pointed at the proxy, and one :meth:`Gate.verify` per case.
 
-Each call spawns the adapter once; the proxy's records since the call began are
-what the SDK sent. The adapter talks only to the proxy, the suite's own client
+Each call spawns the adapter once, or, when it serves (``"serve": true``), sends one
+line to the process it started at the first call; the proxy's records since the call
+began are what the SDK sent. The adapter talks only to the proxy, the suite's own client
 (accounts) talks to the target directly.
 """
 
@@ -70,6 +71,8 @@ class Gate:
         self.target = target
         self.api_version = api_version  # --api-version: sent with every case
         self.info = adapter.describe()
+        served = self.info.get("serve") is True
+        self._served = adapter.serve(url, target.client.api_key) if served else None
         self._fuzzed: dict[tuple[int, int | None], list[Case]] = {}
 
     @property
@@ -82,7 +85,10 @@ class Gate:
         description = case.description(account)
         mark = self.proxy.count
         try:
-            answer = self.adapter.call(description, self.url, self.target.client.api_key)
+            if self._served is not None:
+                answer = self._served.call(description)
+            else:
+                answer = self.adapter.call(description, self.url, self.target.client.api_key)
         except AdapterError as exc:
             problem = self.target.client.redactor.text(str(exc))
             raise AdapterCrashed(f"the SDK adapter could not be run: {problem}") from exc
@@ -93,6 +99,10 @@ class Gate:
             self.target.client.redactor.learn(record.response_json())
         self.target.client.redactor.learn(answer.output)
         return Call(case, description, answer, records)
+
+    def close(self) -> None:
+        if self._served is not None:
+            self._served.close()
 
     def verify(self, check: Checker, case: Case) -> Call:
         """Send ``case`` through the SDK and judge the request, the answer and the error."""
@@ -203,4 +213,7 @@ def open_gate(spec: str, target: Target, api_version: str | None) -> Iterator[Ga
             gate = Gate(adapter, proxy, server.url, target, api_version)
         except AdapterError as exc:
             raise AdapterCrashed(str(exc)) from exc
-        yield gate
+        try:
+            yield gate
+        finally:
+            gate.close()

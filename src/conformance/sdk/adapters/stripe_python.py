@@ -10,6 +10,9 @@ The adapter protocol (see the README, "Gating an SDK build"):
   retries, and prints the SDK's parsed object as JSON, or on an SDK error
   ``{"error": {"class", "status", "type", "param", "code"}}``; exit status 0
   either way. Anything else (a crash) exits non-zero.
+- ``stripe_python.py --serve`` does the same for one description per line, one
+  answer per line, until stdin ends (``"serve": true`` in ``--version`` says so):
+  the SDK is imported once for a whole run.
 
 Standalone on purpose (the standard library and ``stripe`` only): copy it to
 gate another build of the SDK.
@@ -35,6 +38,7 @@ def describe() -> dict[str, Any]:
         "version": stripe.VERSION,
         "language": "python",
         "api_version": _ApiVersion.CURRENT,
+        "serve": True,
     }
 
 
@@ -73,6 +77,11 @@ def main(argv: list[str]) -> int:
     stripe.enable_telemetry = False
     if argv[1:2] == ["--version"]:
         print(json.dumps(describe()))
+        return 0
+    if argv[1:2] == ["--serve"]:
+        for line in iter(sys.stdin.readline, ""):
+            if line.strip():
+                print(json.dumps(create(json.loads(line))), flush=True)
         return 0
     description = json.loads(sys.stdin.read())
     print(json.dumps(create(description)))
