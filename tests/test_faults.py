@@ -8,6 +8,8 @@ ci-budget runs on the correct mock and the independent server."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .faults import FAULTS, FUZZ_ONLY_FAULTS
@@ -77,9 +79,10 @@ def test_only_fuzzing_catches(fault, committed, serve, cli):
     url = serve(fault.build(committed))
     core = cli("run", "--base-url", url, *HAND_WRITTEN)
     assert core.code == 0, core.stdout[-3000:]
-    # the generated valid requests find it (the other fuzz checks would only add time)
-    fuzzed = cli("run", "--base-url", url, "-m", "fuzz", "-k", "test_valid_requests", "--seed", "1234")
+    # the generated valid requests find it (the other fuzz checks would only add time); seed 1
+    # shrinks both faults' failures in ~1.3 s of CPU, 1234 (the first one used) in ~2 s
+    fuzzed = cli("run", "--base-url", url, "-m", "fuzz", "-k", "test_valid_requests", "--seed", "1")
     assert fuzzed.code == 1, fuzzed.stdout[-3000:] + fuzzed.stderr
     assert fault.rule in fuzzed.failed_rules()
     assert "minimal failing case after shrinking" in fuzzed.stdout
-    assert "--seed 1234" in fuzzed.stdout and "curl" in fuzzed.stdout
+    assert re.search(r"--seed 1\b", fuzzed.stdout) and "curl" in fuzzed.stdout
