@@ -42,6 +42,8 @@ def test_404_for_every_session_is_not_a_pass(committed, serve, cli):
         "schemathesis or shape",
         "--profile",
         "dev",
+        "--seed",
+        "5",  # its failures shrink in ~2 s of CPU; unseeded runs took 2.7-5 s
     )
     assert run.code == 1, run.stdout[-3000:]
     outcomes = _outcomes(run)
