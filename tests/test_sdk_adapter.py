@@ -52,7 +52,6 @@ def test_a_serving_adapter_answers_every_call_from_one_process(echo):
     assert [a.output for a in answers] == [
         {"n": n, "key": "sk_test_x", "url": "http://127.0.0.1:9"} for n in range(3)
     ]
-    assert [a.stderr.strip() for a in answers] == [f"said to stderr {n}" for n in range(3)]
     assert starts.read_text().splitlines() == ["--version", "--serve"]
 
 
@@ -68,7 +67,9 @@ def test_a_serving_adapter_that_crashes_says_what_it_printed(echo):
     served = adapter.serve("http://127.0.0.1:9", "sk_test_x")
     try:
         assert served.call({"n": 1}).output["n"] == 1
-        with pytest.raises(AdapterError, match=r"crashed on a create call \(exit 1\): boom: asked to crash"):
+        with pytest.raises(
+            AdapterError, match=r"crashed on a create call \(exit 1\): .*boom: asked to crash$"
+        ):
             served.call({"n": 2, "crash": True})
         assert served.call({"n": 3}).output["n"] == 3  # the next call starts it again
     finally:

@@ -29,7 +29,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +61,7 @@ class Answer:
     """What one adapter call printed, parsed."""
 
     output: dict[str, Any]
-    stderr: str
+    stderr: str  # printed during the call (a serving adapter's may come after its answer)
     elapsed: float
 
     @property
@@ -137,14 +137,16 @@ class Served:
         self.adapter = adapter
         self._env = env
         self._proc: subprocess.Popen[bytes] | None = None
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - kept open across calls, closed by close()
+        # its stderr, read as it comes by a thread (held in memory: it may name a key)
+        self._stderr = bytearray()
+        self._reader: threading.Thread | None = None
         self._buffer = b""
         self._seen = 0
 
     def call(self, description: dict[str, Any]) -> Answer:
         """One create through the serving adapter; :class:`AdapterError` if it crashes or hangs."""
         started = time.monotonic()
-        self._seen = self._stderr.seek(0, os.SEEK_END)  # what it says from here is this call's
+        self._seen = len(self._stderr)  # what it says from here is this call's
         proc = self._start()
         assert proc.stdin is not None
         try:
@@ -162,17 +164,23 @@ class Served:
         proc, self._proc = self._proc, None
         if proc is not None:
             _end(proc)
-        self._stderr.close()
+            self._join()
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
             command = [*self.adapter.command, "--serve"]
             try:
                 self._proc = subprocess.Popen(
-                    command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=self._env
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=self._env,
                 )
             except FileNotFoundError as exc:
                 raise AdapterError(f"adapter {self.adapter.spec!r}: no such command {command[0]!r}") from exc
+            self._reader = threading.Thread(target=self._read_stderr, args=(self._proc.stderr,), daemon=True)
+            self._reader.start()
         return self._proc
 
     def _line(self, proc: subprocess.Popen[bytes], deadline: float) -> bytes:
@@ -184,6 +192,7 @@ class Served:
                 left = deadline - time.monotonic()
                 if left <= 0 or not selector.select(left):
                     _end(proc, kill=True)
+                    self._join()
                     self._proc = None
                     raise AdapterError(
                         f"adapter {self.adapter.spec!r} did not finish within {self.adapter.timeout:.0f} s"
@@ -198,12 +207,26 @@ class Served:
     def _crashed(self) -> AdapterError:
         proc, self._proc = self._proc, None
         code = _end(proc) if proc is not None else None
+        self._join()
         said = _last(self._said())
         return AdapterError(f"adapter {self.adapter.spec!r} crashed on a create call (exit {code}): {said}")
 
     def _said(self) -> str:
-        self._stderr.seek(self._seen)
-        return self._stderr.read().decode("utf-8", "replace")
+        """Its stderr since the call began, from the start of that line (the lines of the
+        call before may still have been arriving)."""
+        start = self._stderr.rfind(b"\n", 0, self._seen) + 1
+        return bytes(self._stderr[start:]).decode("utf-8", "replace")
+
+    def _read_stderr(self, stream: Any) -> None:
+        with stream:
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                self._stderr += chunk
+
+    def _join(self) -> None:
+        """Wait for the stderr reader (the adapter has ended: its stderr is at its end)."""
+        if self._reader is not None:
+            self._reader.join(5)
+            self._reader = None
 
 
 def _env(base_url: str, api_key: str) -> dict[str, str]:
