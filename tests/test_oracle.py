@@ -12,6 +12,7 @@ import pytest
 
 from conformance.contracts.rules import evaluate_features
 from conformance.forms import decode_form, encode_form
+from conformance.invalid import INVALID, Where, invalid
 from conformance.oracle import ExpectedError, ExpectedSession, Oracle
 
 FULL = {"controller.losses.payments": "stripe", "controller.requirement_collection": "stripe"}
@@ -250,3 +251,30 @@ def test_two_problems_either_may_be_named(oracle):
     assert result.names(f"{AM}[external_account_collection]")
     assert result.names(f"{AM}[disable_stripe_user_authentication]")
     assert not result.names("account")
+
+
+@pytest.mark.parametrize("name", [i.name for i in INVALID])
+def test_every_invalid_request_is_refused_as_its_entry_says(oracle, committed, name):
+    """invalid.py names, for each kind of invalid request, the rule it breaks and the
+    error it is refused with; the oracle, which alone makes expectations, must expect
+    exactly those (else an entry's rule, cited in docs and mutants, would be a guess)."""
+    item = invalid(name)
+    probes = committed.conventions["probes"]
+    account, where = "acct_express", Where("payments", "refund_management", probes)
+    if name == "constraint_broken":
+        account, c = next(
+            (a, c)
+            for c in committed.constraints
+            for a, controller in ACCOUNTS.items()
+            if committed.allowed(c.component, c.feature, c.value, controller) is False
+        )
+        where = Where("payments", "refund_management", probes, (c.component, c.feature, c.value))
+    params, param = item.apply({"account": account, "components": {"payments": {"enabled": True}}}, where)
+    expected = expect(oracle, params)
+    assert isinstance(expected, ExpectedError) and expected.param == param, expected
+    kind = committed.conventions["errors"][item.error]
+    assert (expected.status, expected.type, expected.code) == (kind["status"], kind["type"], kind["code"])
+    if item.rule.endswith(":"):  # a family: the broken constraint's own rule
+        assert expected.rule.id == f"{item.rule}{c.id}", expected.rule.id
+    else:
+        assert expected.rule.id == item.rule, expected.rule.id
