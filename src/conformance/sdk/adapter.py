@@ -161,10 +161,18 @@ class Served:
 
     def close(self) -> None:
         """End of input: the adapter ends; one that does not within 5 s is killed."""
+        self._stop()
+
+    def _stop(self, kill: bool = False) -> int | None:
+        """End the process (the next call starts another), its exit status if it had one:
+        its stderr read to the end, and nothing it half-printed kept for the next one."""
         proc, self._proc = self._proc, None
-        if proc is not None:
-            _end(proc)
-            self._join()
+        self._buffer = b""
+        code = _end(proc, kill) if proc is not None else None
+        if self._reader is not None:  # the adapter has ended: its stderr is at its end
+            self._reader.join(5)
+            self._reader = None
+        return code
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
@@ -191,9 +199,7 @@ class Served:
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
                 if left <= 0 or not selector.select(left):
-                    _end(proc, kill=True)
-                    self._join()
-                    self._proc = None
+                    self._stop(kill=True)
                     raise AdapterError(
                         f"adapter {self.adapter.spec!r} did not finish within {self.adapter.timeout:.0f} s"
                     )
@@ -205,9 +211,7 @@ class Served:
         return line
 
     def _crashed(self) -> AdapterError:
-        proc, self._proc = self._proc, None
-        code = _end(proc) if proc is not None else None
-        self._join()
+        code = self._stop()
         said = _last(self._said())
         return AdapterError(f"adapter {self.adapter.spec!r} crashed on a create call (exit {code}): {said}")
 
@@ -221,12 +225,6 @@ class Served:
         with stream:
             for chunk in iter(lambda: stream.read1(65536), b""):
                 self._stderr += chunk
-
-    def _join(self) -> None:
-        """Wait for the stderr reader (the adapter has ended: its stderr is at its end)."""
-        if self._reader is not None:
-            self._reader.join(5)
-            self._reader = None
 
 
 def _env(base_url: str, api_key: str) -> dict[str, str]:
