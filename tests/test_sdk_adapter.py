@@ -3,6 +3,7 @@ many calls from one process (``--serve``), crashes, hangs or ends."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ def answer(d):
         sys.stdout.write('{"half": '); sys.stdout.flush()  # a line it never ends
         raise SystemExit("boom: asked to crash")
     if d.get("hang"):
+        open(os.environ["STARTS"] + ".hung", "w").write(str(os.getpid()))
         import time; time.sleep(60)
     print("said to stderr", d["n"], file=sys.stderr, flush=True)
     return {"n": d["n"], "key": os.environ["CONFORMANCE_API_KEY"], "url": os.environ["CONFORMANCE_BASE_URL"]}
@@ -84,7 +86,9 @@ def test_a_serving_adapter_that_hangs_is_killed_at_the_timeout(echo):
     try:
         with pytest.raises(AdapterError, match="did not finish within 2 s"):
             served.call({"n": 1, "hang": True})
-        assert served._proc is None  # killed and reaped, not left running
+        hung = int(Path(f"{starts}.hung").read_text())
+        with pytest.raises(ProcessLookupError):  # killed and reaped by the call, not left running
+            os.kill(hung, 0)
     finally:
         served.close()
     assert starts.read_text().splitlines() == ["--serve"]

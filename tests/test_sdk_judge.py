@@ -141,7 +141,7 @@ def test_a_malformed_form_is_a_failure():
 
 # -- the answer ---------------------------------------------------------------------------------
 def answer(output: dict[str, Any]) -> Answer:
-    return Answer(output, "", 0.0)
+    return Answer(output)
 
 
 def test_a_faithful_object_has_no_findings():

@@ -61,8 +61,6 @@ class Answer:
     """What one adapter call printed, parsed."""
 
     output: dict[str, Any]
-    stderr: str  # printed during the call (a serving adapter's may come after its answer)
-    elapsed: float
 
     @property
     def error(self) -> dict[str, Any] | None:
@@ -86,9 +84,8 @@ class Adapter:
 
     def call(self, description: dict[str, Any], base_url: str, api_key: str) -> Answer:
         """One create through the SDK; raises :class:`AdapterError` if the adapter crashes."""
-        started = time.monotonic()
         proc = self._exec([], json.dumps(description), _env(base_url, api_key))
-        return Answer(self._json(proc, "a create call"), proc.stderr, time.monotonic() - started)
+        return Answer(self._json(proc, "a create call"))
 
     def serve(self, base_url: str, api_key: str) -> Served:
         """The adapter as one process for many calls (``--serve``), started at the first call."""
@@ -107,25 +104,32 @@ class Adapter:
                 env=env,
                 check=False,
             )
-        except FileNotFoundError as exc:
-            raise AdapterError(f"adapter {self.spec!r}: no such command {self.command[0]!r}") from exc
-        except PermissionError as exc:
-            raise AdapterError(f"adapter {self.spec!r}: {self.command[0]!r} is not executable") from exc
+        except (FileNotFoundError, PermissionError) as exc:
+            raise self._unstartable(exc) from exc
         except subprocess.TimeoutExpired as exc:
             raise AdapterError(f"adapter {self.spec!r} did not finish within {self.timeout:.0f} s") from exc
+
+    def _unstartable(self, exc: OSError) -> AdapterError:
+        if isinstance(exc, FileNotFoundError):
+            return AdapterError(f"adapter {self.spec!r}: no such command {self.command[0]!r}")
+        return AdapterError(f"adapter {self.spec!r}: {self.command[0]!r} is not executable")
 
     def _json(self, proc: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
         if proc.returncode != 0:
             raise AdapterError(
                 f"adapter {self.spec!r} crashed on {what} (exit {proc.returncode}): {_last(proc.stderr)}"
             )
+        return self._parsed(proc.stdout, what)
+
+    def _parsed(self, stdout: str, what: str) -> dict[str, Any]:
+        """The one JSON object an adapter printed."""
         try:
-            output = json.loads(proc.stdout)
+            output = json.loads(stdout)
         except json.JSONDecodeError:
             output = None
         if not isinstance(output, dict):
             raise AdapterError(
-                f"adapter {self.spec!r} printed no JSON object on {what}: {_last(proc.stdout) or '(nothing)'}"
+                f"adapter {self.spec!r} printed no JSON object on {what}: {_last(stdout) or '(nothing)'}"
             )
         return output
 
@@ -146,7 +150,7 @@ class Served:
     def call(self, description: dict[str, Any]) -> Answer:
         """One create through the serving adapter; :class:`AdapterError` if it crashes or hangs."""
         started = time.monotonic()
-        self._seen = len(self._stderr)  # what it says from here is this call's
+        self._seen = len(self._stderr)  # what it says from here is this call's (if it crashes)
         proc = self._start()
         assert proc.stdin is not None
         try:
@@ -155,9 +159,7 @@ class Served:
         except (BrokenPipeError, OSError):
             raise self._crashed() from None
         line = self._line(proc, started + self.adapter.timeout)
-        stderr = self._said()
-        completed = subprocess.CompletedProcess(proc.args, 0, line.decode("utf-8", "replace"), stderr)
-        return Answer(self.adapter._json(completed, "a create call"), stderr, time.monotonic() - started)
+        return Answer(self.adapter._parsed(line.decode("utf-8", "replace"), "a create call"))
 
     def close(self) -> None:
         """End of input: the adapter ends; one that does not within 5 s is killed."""
@@ -185,8 +187,8 @@ class Served:
                     stderr=subprocess.PIPE,
                     env=self._env,
                 )
-            except FileNotFoundError as exc:
-                raise AdapterError(f"adapter {self.adapter.spec!r}: no such command {command[0]!r}") from exc
+            except (FileNotFoundError, PermissionError) as exc:
+                raise self.adapter._unstartable(exc) from exc
             self._reader = threading.Thread(target=self._read_stderr, args=(self._proc.stderr,), daemon=True)
             self._reader.start()
         return self._proc
